@@ -1,0 +1,51 @@
+# Build and test the CORS proxy-wasm filter. `make help` lists the targets.
+GO        ?= go
+FUZZTIME  ?= 30s
+BENCHTIME ?= 1s
+BENCHCOUNT ?= 6
+WASMENV   := GOOS=wasip1 GOARCH=wasm
+WASMFLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w'
+GOFILES   := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z.]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: build/cors.wasm build/noop.wasm build/corsctl ## build the plugin, the no-op baseline plugin and corsctl
+
+build/cors.wasm: $(GOFILES)
+	$(WASMENV) $(GO) build $(WASMFLAGS) -o $@ ./filter
+
+build/noop.wasm: $(GOFILES)
+	$(WASMENV) $(GO) build $(WASMFLAGS) -o $@ ./filter/noop
+
+build/corsctl: $(GOFILES)
+	$(GO) build -trimpath -o $@ ./cmd/corsctl
+
+.PHONY: test
+test: build lint ## run every test: unit (race), filter, host, e2e on the real build/cors.wasm
+	$(GO) test -race -shuffle=on ./policy/... ./filter/...
+	CORS_REQUIRE_WASM=1 $(GO) test -count=1 ./host/... ./e2e/... ./cmd/... ./examples/...
+
+.PHONY: lint
+lint: ## gofmt and go vet, natively and for wasip1
+	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(WASMENV) $(GO) vet ./filter/...
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME
+	@for f in $$($(GO) test -list '^Fuzz' ./policy | grep ^Fuzz); do \
+	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./policy || exit 1; done
+
+.PHONY: bench
+bench: build ## run the benchmarks, writing build/bench.txt for benchstat
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./policy/... ./e2e/... | tee build/bench.txt
+
+.PHONY: clean
+clean: ## remove build outputs
+	rm -rf build/*.wasm build/corsctl build/bench.txt

@@ -1,0 +1,211 @@
+package policy
+
+// Request holds the facts of one HTTP request that a CORS decision needs, as
+// the filter gathered them from the request headers and properties. Values
+// are raw: the policy normalises nothing the browser would not.
+type Request struct {
+	Method    string // the request method (":method"), case-sensitive
+	Scheme    string // ":scheme", for same-origin detection ("http" or "https")
+	Authority string // ":authority" (host, optionally ":port")
+	Path      string // ":path", including any query string
+	RouteName string // Envoy's xds.route_name property; "" when unknown
+
+	// Each field below holds every value of that request header, in order,
+	// one element per header line. nil means the header is absent.
+	Origin []string // Origin
+	ACRM   []string // Access-Control-Request-Method
+	ACRH   []string // Access-Control-Request-Headers
+	ACRPN  []string // Access-Control-Request-Private-Network
+}
+
+// Kind is the Fetch classification of a request.
+type Kind uint8
+
+const (
+	// NotCORS is a request without an Origin header.
+	NotCORS Kind = iota
+	// Preflight is an OPTIONS request with Origin and
+	// Access-Control-Request-Method.
+	Preflight
+	// Actual is any other request with an Origin header.
+	Actual
+)
+
+// String returns the kind in snake case.
+func (k Kind) String() string {
+	switch k {
+	case Preflight:
+		return "preflight"
+	case Actual:
+		return "actual"
+	default:
+		return "not_cors"
+	}
+}
+
+// Action says what the filter must do with a request.
+type Action uint8
+
+const (
+	// Ignore means no rule governs the request (no rule matched, or the
+	// rule's mode is "off"): leave the request and its response untouched.
+	Ignore Action = iota
+	// Forward means let the request reach the upstream. On the response,
+	// remove the upstream's CORS headers (see IsUpstreamCORSHeader), add
+	// Decision.Headers and merge Decision.Vary into the response's Vary.
+	Forward
+	// Respond means answer locally with Decision.Status, Decision.Body and
+	// Decision.Headers (Decision.Vary included as a Vary header); the
+	// request never reaches the upstream.
+	Respond
+)
+
+// String returns the action in snake case.
+func (a Action) String() string {
+	switch a {
+	case Forward:
+		return "forward"
+	case Respond:
+		return "respond"
+	default:
+		return "ignore"
+	}
+}
+
+// Outcome is the bounded vocabulary of decision outcomes, used as a metric
+// dimension next to the rule name. It never depends on the origin.
+type Outcome uint8
+
+const (
+	// OutcomeUnmatched: no rule matched the request.
+	OutcomeUnmatched Outcome = iota
+	// OutcomeOff: the matched rule's mode is "off".
+	OutcomeOff
+	// OutcomeNotCORS: a request without Origin on a governed rule.
+	OutcomeNotCORS
+	// OutcomeSameOrigin: an actual request whose Origin is the request's own
+	// scheme and authority, and which the allow-list does not cover.
+	OutcomeSameOrigin
+	// OutcomePreflightAllowed: a preflight answered with the CORS headers.
+	OutcomePreflightAllowed
+	// OutcomePreflightDeniedOrigin: a preflight from a disallowed origin.
+	OutcomePreflightDeniedOrigin
+	// OutcomePreflightDeniedMethod: a preflight asking for a method the rule
+	// does not allow.
+	OutcomePreflightDeniedMethod
+	// OutcomePreflightDeniedHeaders: a preflight asking for a header the rule
+	// does not allow, or with a malformed header list.
+	OutcomePreflightDeniedHeaders
+	// OutcomePreflightDeniedPrivateNetwork: a private network access
+	// preflight on a rule that does not allow it.
+	OutcomePreflightDeniedPrivateNetwork
+	// OutcomeActualAllowed: an actual request from an allowed origin.
+	OutcomeActualAllowed
+	// OutcomeActualDenied: an actual cross-origin request from a disallowed
+	// origin (forwarded without CORS headers, or rejected with 403).
+	OutcomeActualDenied
+
+	numOutcomes
+)
+
+var outcomeNames = [numOutcomes]string{
+	OutcomeUnmatched:                     "unmatched",
+	OutcomeOff:                           "off",
+	OutcomeNotCORS:                       "not_cors",
+	OutcomeSameOrigin:                    "same_origin",
+	OutcomePreflightAllowed:              "preflight_allowed",
+	OutcomePreflightDeniedOrigin:         "preflight_denied_origin",
+	OutcomePreflightDeniedMethod:         "preflight_denied_method",
+	OutcomePreflightDeniedHeaders:        "preflight_denied_headers",
+	OutcomePreflightDeniedPrivateNetwork: "preflight_denied_private_network",
+	OutcomeActualAllowed:                 "actual_allowed",
+	OutcomeActualDenied:                  "actual_denied",
+}
+
+// String returns the outcome's metric name, in snake case.
+func (o Outcome) String() string {
+	if o < numOutcomes {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// Denied reports whether the outcome is a denial: what report_only counts as
+// a divergence.
+func (o Outcome) Denied() bool {
+	switch o {
+	case OutcomePreflightDeniedOrigin, OutcomePreflightDeniedMethod,
+		OutcomePreflightDeniedHeaders, OutcomePreflightDeniedPrivateNetwork,
+		OutcomeActualDenied:
+		return true
+	}
+	return false
+}
+
+// Outcomes returns every outcome, in a fixed order, for defining metrics.
+func Outcomes() []Outcome {
+	all := make([]Outcome, numOutcomes)
+	for i := range all {
+		all[i] = Outcome(i)
+	}
+	return all
+}
+
+// Header is one response header.
+type Header struct {
+	Name  string // lower case
+	Value string
+}
+
+// maxHeaders bounds the headers of one decision: ACAO, ACAC, ACAM, ACAH,
+// ACMA, ACAPN or ACEH, and x-cors-debug.
+const maxHeaders = 8
+
+// Decision is everything the filter needs to act on a request. It is a plain
+// value: deciding allocates nothing, and a Decision may be kept for the
+// response path of the same stream.
+type Decision struct {
+	Kind    Kind
+	Action  Action
+	Outcome Outcome
+
+	// Rule is the name of the rule that matched, and RuleIndex its position
+	// in RuleNames; "" and -1 when no rule matched.
+	Rule      string
+	RuleIndex int
+
+	// Reason says, in a few words, why: for debug logs and corsctl explain.
+	Reason string
+
+	// ReportOnly is set when the rule's mode is report_only. Action, Status
+	// and headers then say what enforcement would have done, and the filter
+	// must change nothing: it only counts and logs.
+	ReportOnly bool
+
+	// Status and Body are the local reply, when Action is Respond.
+	Status int
+	Body   string
+
+	// Vary is the comma-separated list of Vary tokens the response must
+	// carry ("" for none). Merge it with MergeVary.
+	Vary string
+
+	headers  [maxHeaders]Header
+	nHeaders uint8
+}
+
+// Headers returns the CORS headers to set: on the local reply when Action is
+// Respond, or on the upstream's response when Action is Forward. It does not
+// include Vary. The returned slice aliases d.
+func (d *Decision) Headers() []Header { return d.headers[:d.nHeaders] }
+
+func (d *Decision) addHeader(name, value string) {
+	if int(d.nHeaders) < maxHeaders {
+		d.headers[d.nHeaders] = Header{Name: name, Value: value}
+		d.nHeaders++
+	}
+}
+
+// Enforced reports whether the filter must act on the decision: a rule
+// matched, its mode is enforce, and the action is Forward or Respond.
+func (d *Decision) Enforced() bool { return d.Action != Ignore && !d.ReportOnly }
