@@ -25,6 +25,13 @@ build/noop.wasm: $(GOFILES)
 build/corsctl: $(GOFILES)
 	$(GO) build -trimpath -o $@ ./cmd/corsctl
 
+build/demo: $(GOFILES)
+	$(GO) build -trimpath -o $@ ./cmd/demo
+
+.PHONY: run
+run: build build/demo ## run the demo: upstream API, corsctl serve (cors.wasm) on 127.0.0.1:8080, page on localhost:8081
+	./build/demo -corsctl build/corsctl -wasm build/cors.wasm -config examples/demo/cors.json -listen 127.0.0.1:8080
+
 .PHONY: test
 test: build lint ## run every test: unit (race), filter, host, e2e on the real build/cors.wasm
 	$(GO) test -race -shuffle=on ./policy/... ./filter/...
@@ -48,4 +55,4 @@ bench: build ## run the benchmarks, writing build/bench.txt for benchstat
 
 .PHONY: clean
 clean: ## remove build outputs
-	rm -rf build/*.wasm build/corsctl build/bench.txt
+	rm -rf build/*.wasm build/corsctl build/demo build/bench.txt
