@@ -1,0 +1,390 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Request is a downstream request as Envoy's codec hands it to the filter
+// chain.
+type Request struct {
+	Method    string // ":method"
+	Scheme    string // ":scheme"; "" means "http"
+	Authority string // ":authority"
+	Path      string // ":path", with the query
+	// Headers are the regular headers, in order. Names are lower-cased, as
+	// Envoy's codecs do.
+	Headers []Header
+	// Body, when not empty, is delivered through proxy_on_request_body.
+	Body []byte
+	// Trailers, when not nil, are delivered through
+	// proxy_on_request_trailers.
+	Trailers []Header
+	// Properties are stream properties by path, segments joined by "."
+	// (e.g. "xds.route_name"). request.method, request.scheme, request.host,
+	// request.path and request.url_path come from the fields above.
+	Properties map[string]string
+}
+
+// Response is an upstream response, or a local reply of a later filter (a
+// JWT 401, a rate-limit 429): both travel the response path.
+type Response struct {
+	Status   int      // ":status"; 0 means 200
+	Headers  []Header // regular headers, in order
+	Body     []byte   // delivered through proxy_on_response_body when not empty
+	Trailers []Header // delivered through proxy_on_response_trailers when not nil
+}
+
+// Result is what the client receives, and how.
+type Result struct {
+	Status    int      // the final ":status"
+	Headers   []Header // the final response headers, lower case, without ":status"
+	Body      []byte   // the upstream's body, or the local reply's
+	Forwarded bool     // the request reached the upstream
+	// LocalReply is set when the plugin answered with
+	// proxy_send_local_response; Details is its status code details.
+	LocalReply bool
+	Details    string
+}
+
+// Header returns the first value of the response header name (any case).
+func (r *Result) Header(name string) (string, bool) {
+	m := headerMap{h: r.Headers}
+	return m.lookup(name)
+}
+
+// Values returns every value of the response header name (any case).
+func (r *Result) Values(name string) []string {
+	var out []string
+	for _, kv := range r.Headers {
+		if strings.EqualFold(kv.Name, name) {
+			out = append(out, kv.Value)
+		}
+	}
+	return out
+}
+
+// localReply is a pending proxy_send_local_response.
+type localReply struct {
+	status  int
+	details string
+	body    []byte
+	headers []Header
+	grpc    int32
+}
+
+// Stream is one HTTP stream on a VM, between [VM.StartStream] and
+// [Stream.Finish] (or [Stream.Close]). Other streams may run on the same VM
+// between its phases, as on an Envoy worker.
+type Stream struct {
+	vm           *VM
+	id           uint32
+	req          Request
+	reqHeaders   *headerMap
+	reqTrailers  *headerMap
+	respHeaders  *headerMap
+	respTrailers *headerMap
+	reqBody      []byte
+	respBody     []byte
+	setProps     map[string]string
+	local        *localReply
+	inLog        bool
+	inResponse   bool
+	forwarded    bool
+	ended        bool
+}
+
+// ID returns the stream's context ID.
+func (s *Stream) ID() uint32 { return s.id }
+
+// Forwarding reports whether the request must go to the upstream: false when
+// the plugin sent a local reply.
+func (s *Stream) Forwarding() bool { return s.local == nil && !s.ended }
+
+// UpstreamRequest returns the request as it leaves for the upstream, with
+// the plugin's changes to the request headers applied.
+func (s *Stream) UpstreamRequest() Request {
+	s.vm.mu.Lock()
+	defer s.vm.mu.Unlock()
+	r := s.req
+	m := s.reqHeaders
+	r.Method, _ = m.lookup(":method")
+	r.Scheme, _ = m.lookup(":scheme")
+	r.Authority, _ = m.lookup(":authority")
+	r.Path, _ = m.lookup(":path")
+	r.Headers = m.regular()
+	return r
+}
+
+// errPaused reports a stream the plugin paused and never resumed: in Envoy
+// it would hang until a timeout.
+var errPaused = errors.New("host: the plugin paused the stream without a local reply and never resumed it")
+
+// StartStream starts a stream: proxy_on_context_create(id, root),
+// proxy_on_request_headers, and proxy_on_request_body /
+// proxy_on_request_trailers when the request has them. When it returns
+// without error, call [Stream.Finish] (or [Stream.Close]) exactly once.
+func (vm *VM) StartStream(req Request) (*Stream, error) {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	if vm.failed != nil {
+		return nil, vm.failed
+	}
+	if !vm.configured {
+		return nil, errors.New("host: VM not configured")
+	}
+	if req.Scheme == "" {
+		req.Scheme = "http"
+	}
+	s := &Stream{vm: vm, id: vm.nextID, req: req, reqBody: req.Body}
+	vm.nextID++
+	vm.streams++
+	m := &headerMap{h: make([]Header, 0, len(req.Headers)+4)}
+	m.h = append(m.h, Header{":authority", req.Authority}, Header{":path", req.Path},
+		Header{":method", req.Method}, Header{":scheme", req.Scheme})
+	for _, kv := range req.Headers {
+		m.add(kv.Name, kv.Value)
+	}
+	s.reqHeaders = m
+	if req.Trailers != nil {
+		s.reqTrailers = newHeaderMap(req.Trailers, 0)
+	}
+	if err := vm.callLocked(vm.fnContextCreate, uint64(s.id), uint64(vm.rootID)); err != nil {
+		return nil, err
+	}
+	vm.cur = s
+	defer func() { vm.cur = nil }()
+	eos := len(req.Body) == 0 && req.Trailers == nil
+	action, err := vm.call1(vm.fnReqHeaders, uint64(s.id), uint64(len(m.h)), b2u(eos))
+	if err != nil {
+		return nil, err
+	}
+	if s.local == nil && uint32(action) != 0 {
+		return nil, errPaused
+	}
+	if s.local == nil && len(req.Body) > 0 {
+		if action, err = vm.call1(vm.fnReqBody, uint64(s.id), uint64(len(req.Body)), b2u(req.Trailers == nil)); err != nil {
+			return nil, err
+		}
+		if s.local == nil && uint32(action) != 0 {
+			return nil, errPaused
+		}
+	}
+	if s.local == nil && req.Trailers != nil {
+		if action, err = vm.call1(vm.fnReqTrailers, uint64(s.id), uint64(len(s.reqTrailers.h))); err != nil {
+			return nil, err
+		}
+		if s.local == nil && uint32(action) != 0 {
+			return nil, errPaused
+		}
+	}
+	return s, nil
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Finish runs the response path and ends the stream. With a local reply
+// pending (Forwarding is false) resp is ignored and the local reply is the
+// response; otherwise resp is the upstream's response (nil means 200 without
+// headers). The response headers go through proxy_on_response_headers (and
+// the body and trailers through their callbacks), then proxy_on_done,
+// proxy_on_log and proxy_on_delete run. A local reply sent during the
+// response path replaces the response.
+func (s *Stream) Finish(resp *Response) (Result, error) {
+	vm := s.vm
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	if s.ended {
+		return Result{}, errors.New("host: stream already ended")
+	}
+	if vm.failed != nil {
+		s.ended = true
+		return Result{}, vm.failed
+	}
+	res := Result{}
+	var r Response
+	switch {
+	case s.local != nil:
+		r = s.local.response()
+	case resp != nil:
+		r = *resp
+		res.Forwarded = true
+		s.forwarded = true
+	default:
+		res.Forwarded = true
+		s.forwarded = true
+	}
+	if r.Status == 0 {
+		r.Status = 200
+	}
+	s.respHeaders = &headerMap{h: make([]Header, 0, len(r.Headers)+9)}
+	s.respHeaders.h = append(s.respHeaders.h, Header{":status", strconv.Itoa(r.Status)})
+	for _, kv := range r.Headers {
+		s.respHeaders.add(kv.Name, kv.Value)
+	}
+	if r.Trailers != nil {
+		s.respTrailers = newHeaderMap(r.Trailers, 0)
+	}
+	s.respBody = r.Body
+	localBefore := s.local
+	vm.cur, s.inResponse = s, true
+	err := s.runResponse(r)
+	vm.cur, s.inResponse = nil, false
+	if err != nil {
+		s.ended = true
+		return Result{}, err
+	}
+	if s.local != localBefore {
+		// A local reply sent on the response path replaces the response.
+		lr := s.local.response()
+		s.respHeaders = newHeaderMap(append([]Header{{":status", strconv.Itoa(lr.Status)}}, lr.Headers...), 0)
+		s.respBody = lr.Body
+	}
+	if s.local != nil {
+		res.LocalReply, res.Details = true, s.local.details
+	}
+	if err := s.end(); err != nil {
+		return Result{}, err
+	}
+	st, ok := s.respHeaders.lookup(":status")
+	code, perr := strconv.Atoi(st)
+	if !ok || perr != nil || code < 100 || code > 999 {
+		return Result{}, fmt.Errorf("host: the plugin left an invalid :status %q", st)
+	}
+	res.Status, res.Headers, res.Body = code, s.respHeaders.regular(), s.respBody
+	return res, nil
+}
+
+func (s *Stream) runResponse(r Response) error {
+	vm := s.vm
+	eos := len(r.Body) == 0 && r.Trailers == nil
+	action, err := vm.call1(vm.fnRespHeaders, uint64(s.id), uint64(len(s.respHeaders.h)), b2u(eos))
+	if err != nil {
+		return err
+	}
+	if uint32(action) != 0 && s.local == nil {
+		return errPaused
+	}
+	if len(r.Body) > 0 {
+		if action, err = vm.call1(vm.fnRespBody, uint64(s.id), uint64(len(r.Body)), b2u(r.Trailers == nil)); err != nil {
+			return err
+		}
+		if uint32(action) != 0 && s.local == nil {
+			return errPaused
+		}
+	}
+	if r.Trailers != nil {
+		if action, err = vm.call1(vm.fnRespTrailers, uint64(s.id), uint64(len(s.respTrailers.h))); err != nil {
+			return err
+		}
+		if uint32(action) != 0 && s.local == nil {
+			return errPaused
+		}
+	}
+	return nil
+}
+
+// end runs proxy_on_done, proxy_on_log and proxy_on_delete.
+func (s *Stream) end() error {
+	vm := s.vm
+	s.ended = true
+	vm.cur = s
+	defer func() { vm.cur, s.inLog = nil, false }()
+	if _, err := vm.call1(vm.fnDone, uint64(s.id)); err != nil {
+		return err
+	}
+	s.inLog = true
+	if err := vm.callLocked(vm.fnLog, uint64(s.id)); err != nil {
+		return err
+	}
+	s.inLog = false
+	return vm.callLocked(vm.fnDelete, uint64(s.id))
+}
+
+// Close ends a stream that will not be finished (the downstream went away):
+// proxy_on_done, proxy_on_log and proxy_on_delete, as Envoy does on a
+// reset. Closing an ended stream does nothing.
+func (s *Stream) Close() error {
+	s.vm.mu.Lock()
+	defer s.vm.mu.Unlock()
+	if s.ended {
+		return nil
+	}
+	if s.vm.failed != nil {
+		s.ended = true
+		return s.vm.failed
+	}
+	return s.end()
+}
+
+// response builds the local reply as Envoy's sendLocalReply does: ":status",
+// the plugin's headers, then content-length and content-type: text/plain
+// when there is a body.
+func (l *localReply) response() Response {
+	h := append([]Header(nil), l.headers...)
+	if len(l.body) > 0 {
+		h = append(h, Header{"content-length", strconv.Itoa(len(l.body))})
+		hasType := false
+		for _, kv := range l.headers {
+			if strings.EqualFold(kv.Name, "content-type") {
+				hasType = true
+			}
+		}
+		if !hasType {
+			h = append(h, Header{"content-type", "text/plain"})
+		}
+	}
+	return Response{Status: l.status, Headers: h, Body: l.body}
+}
+
+// Stream runs one whole stream: [VM.StartStream], then upstream (unless the
+// plugin answered locally) with the request as forwarded, then
+// [Stream.Finish]. A nil upstream answers 200 without headers.
+func (vm *VM) Stream(req Request, upstream func(Request) Response) (Result, error) {
+	s, err := vm.StartStream(req)
+	if err != nil {
+		return Result{}, err
+	}
+	if !s.Forwarding() {
+		return s.Finish(nil)
+	}
+	var resp Response
+	if upstream != nil {
+		resp = upstream(s.UpstreamRequest())
+	}
+	return s.Finish(&resp)
+}
+
+// property returns a stream property, or a VM-wide one, by dotted path.
+func (vm *VM) property(path string) (string, bool) {
+	if s := vm.cur; s != nil {
+		if v, ok := s.setProps[path]; ok {
+			return v, true
+		}
+		switch path {
+		case "request.method":
+			return s.req.Method, true
+		case "request.scheme":
+			return s.req.Scheme, true
+		case "request.host":
+			return s.req.Authority, true
+		case "request.path":
+			return s.req.Path, true
+		case "request.url_path":
+			p, _, _ := strings.Cut(s.req.Path, "?")
+			return p, true
+		}
+		if v, ok := s.req.Properties[path]; ok {
+			return v, true
+		}
+	}
+	v, ok := vm.plugin.opts.properties[path]
+	return v, ok
+}
