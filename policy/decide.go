@@ -1,0 +1,316 @@
+package policy
+
+import (
+	"strings"
+
+	"github.com/corsfilter/corsfilter/policy/internal/headers"
+	"github.com/corsfilter/corsfilter/policy/internal/methods"
+	"github.com/corsfilter/corsfilter/policy/internal/origins"
+)
+
+// Reasons given in Decision.Reason. They are constants, so deciding
+// allocates nothing, and they never contain request data.
+const (
+	reasonUnmatched       = "no rule matched: the request is not governed"
+	reasonOff             = "the rule's mode is off"
+	reasonNotCORS         = "no Origin header: not a CORS request"
+	reasonSameOrigin      = "same-origin request: CORS does not apply"
+	reasonOrigin          = "origin not allowed"
+	reasonMalformedOrigin = "malformed or repeated Origin header"
+	reasonMethod          = "method not allowed"
+	reasonHeaders         = "request headers not allowed"
+	reasonBadHeaders      = "malformed or oversized Access-Control-Request-Headers"
+	reasonPrivateNetwork  = "private network access not allowed"
+	reasonPreflightOK     = "preflight allowed"
+	reasonActualOK        = "origin allowed"
+)
+
+// Bodies of the local replies: short and generic, so that they disclose
+// nothing about the policy.
+const (
+	deniedPreflightBody = "CORS preflight denied\n"
+	deniedRequestBody   = "cross-origin request denied\n"
+)
+
+// Decide classifies r as the Fetch standard does, selects the first rule
+// that governs it, and returns what to do. It allocates nothing on the
+// paths browsers exercise.
+//
+// [Fetch §CORS protocol]: https://fetch.spec.whatwg.org/#http-cors-protocol
+func (p *Policy) Decide(r *Request) Decision {
+	d := Decision{Kind: classify(r), RuleIndex: -1}
+	method := r.Method
+	if d.Kind == Preflight {
+		// A preflight stands for the request it announces.
+		method = r.ACRM[0]
+	}
+	i := p.selectRule(r, method)
+	if i < 0 {
+		d.Outcome, d.Reason = OutcomeUnmatched, reasonUnmatched
+		return d
+	}
+	ru := &p.rules[i]
+	d.Rule, d.RuleIndex = ru.name, i
+	switch ru.mode {
+	case modeOff:
+		d.Outcome, d.Reason = OutcomeOff, reasonOff
+		return d
+	case modeReportOnly:
+		d.ReportOnly = true
+	}
+	switch d.Kind {
+	case Preflight:
+		ru.preflight(r, &d)
+	case Actual:
+		ru.actual(r, &d)
+	default:
+		d.Action, d.Outcome, d.Reason, d.Vary = Forward, OutcomeNotCORS, reasonNotCORS, ru.varyActual
+	}
+	return d
+}
+
+// classify sorts a request as Fetch does: no Origin means not CORS; OPTIONS
+// with Origin and Access-Control-Request-Method is a preflight; anything
+// else with Origin is an actual request. An OPTIONS request without
+// Access-Control-Request-Method is an ordinary request.
+func classify(r *Request) Kind {
+	switch {
+	case len(r.Origin) == 0:
+		return NotCORS
+	case r.Method == "OPTIONS" && len(r.ACRM) > 0:
+		return Preflight
+	default:
+		return Actual
+	}
+}
+
+func (p *Policy) selectRule(r *Request, method string) int {
+	for i := range p.rules {
+		if p.rules[i].match.matches(r, method) {
+			return i
+		}
+	}
+	return -1
+}
+
+// preflight decides a CORS-preflight request, checking origin, method,
+// headers and private network access in that order, as Fetch does.
+//
+// [Fetch §CORS-preflight fetch]: https://fetch.spec.whatwg.org/#cors-preflight-fetch-0
+func (ru *rule) preflight(r *Request, d *Decision) {
+	d.Vary = ru.varyPreflight
+	if len(r.Origin) != 1 {
+		ru.deny(d, OutcomePreflightDeniedOrigin, reasonMalformedOrigin)
+		return
+	}
+	origin := r.Origin[0]
+	if !ru.allowsOrigin(origin) {
+		ru.deny(d, OutcomePreflightDeniedOrigin, reasonOrigin)
+		return
+	}
+	if len(r.ACRM) != 1 || !ru.allowsMethod(r.ACRM[0]) {
+		ru.deny(d, OutcomePreflightDeniedMethod, reasonMethod)
+		return
+	}
+	method := r.ACRM[0]
+	if reason := ru.checkHeaders(r.ACRH); reason != "" {
+		ru.deny(d, OutcomePreflightDeniedHeaders, reason)
+		return
+	}
+	pna := wantsPrivateNetwork(r.ACRPN)
+	if pna && !ru.privateNetwork {
+		ru.deny(d, OutcomePreflightDeniedPrivateNetwork, reasonPrivateNetwork)
+		return
+	}
+
+	d.Action, d.Outcome, d.Reason = Respond, OutcomePreflightAllowed, reasonPreflightOK
+	d.Status = ru.preflightStatus
+	ru.addACAO(d, origin)
+	if !methods.IsSafelisted(method) {
+		// Echo the one requested method: it is valid with and without
+		// credentials, and discloses nothing else.
+		d.addHeader(headers.ACAM, method)
+	}
+	if acah := echoHeaders(r.ACRH); acah != "" {
+		d.addHeader(headers.ACAH, acah)
+	}
+	if ru.acma != "" {
+		d.addHeader(headers.ACMA, ru.acma)
+	}
+	if pna {
+		d.addHeader(headers.ACAPN, "true")
+	}
+}
+
+// deny records a denied preflight: 403 without any CORS header (or
+// forwarded, when forward_denied_preflights is set).
+func (ru *rule) deny(d *Decision, o Outcome, reason string) {
+	d.Outcome, d.Reason = o, reason
+	if ru.forwardDenied {
+		d.Action = Forward
+	} else {
+		d.Action, d.Status, d.Body = Respond, 403, deniedPreflightBody
+	}
+	if ru.debug {
+		d.addHeader(headers.Debug, reason)
+	}
+}
+
+// actual decides an actual CORS request.
+func (ru *rule) actual(r *Request, d *Decision) {
+	d.Vary = ru.varyActual
+	d.Action = Forward
+	if len(r.Origin) == 1 && ru.allowsOrigin(r.Origin[0]) {
+		d.Outcome, d.Reason = OutcomeActualAllowed, reasonActualOK
+		ru.addACAO(d, r.Origin[0])
+		if ru.aceh != "" {
+			d.addHeader(headers.ACEH, ru.aceh)
+		}
+		return
+	}
+	if len(r.Origin) == 1 {
+		if o, ok := origins.Parse(r.Origin[0]); ok && origins.SameOrigin(o, r.Scheme, r.Authority) {
+			d.Outcome, d.Reason = OutcomeSameOrigin, reasonSameOrigin
+			return
+		}
+	}
+	d.Outcome, d.Reason = OutcomeActualDenied, reasonOrigin
+	if len(r.Origin) != 1 {
+		d.Reason = reasonMalformedOrigin
+	}
+	if ru.reject {
+		d.Action, d.Status, d.Body = Respond, 403, deniedRequestBody
+	}
+}
+
+func (ru *rule) addACAO(d *Decision, origin string) {
+	if ru.staticAny {
+		d.addHeader(headers.ACAO, "*")
+	} else {
+		d.addHeader(headers.ACAO, origin)
+	}
+	if ru.credentials {
+		d.addHeader(headers.ACAC, "true")
+	}
+}
+
+func (ru *rule) allowsOrigin(origin string) bool {
+	if ru.origins != nil && ru.origins.Any() {
+		return true
+	}
+	if len(origin) > origins.MaxLength {
+		return false
+	}
+	if ru.origins != nil && ru.origins.Contains(origin) {
+		return true
+	}
+	if len(ru.regexes) == 0 {
+		return false
+	}
+	if _, ok := origins.Parse(origin); !ok {
+		return false
+	}
+	for _, re := range ru.regexes {
+		if re.MatchString(origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// allowsMethod checks a requested method case-sensitively, as Fetch does.
+func (ru *rule) allowsMethod(m string) bool {
+	if methods.IsSafelisted(m) {
+		return true
+	}
+	if !headers.IsToken(m) || methods.IsForbidden(m) {
+		return false
+	}
+	if ru.anyMethod {
+		return true
+	}
+	_, ok := ru.methods[m]
+	return ok
+}
+
+// checkHeaders checks every name in Access-Control-Request-Headers and
+// returns "" when all are allowed, else the reason of the denial.
+func (ru *rule) checkHeaders(acrh []string) string {
+	if len(acrh) == 0 {
+		return ""
+	}
+	allowed := true
+	if !headers.Names(acrh, func(name string) bool {
+		allowed = ru.allowsHeader(name)
+		return allowed
+	}) {
+		return reasonBadHeaders
+	}
+	if !allowed {
+		return reasonHeaders
+	}
+	return ""
+}
+
+// allowsHeader checks one requested header name, byte-case-insensitively.
+// "*" never covers Authorization, which must be listed by name.
+//
+// [Fetch §CORS non-wildcard request-header name]: https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name
+func (ru *rule) allowsHeader(name string) bool {
+	if ru.anyHeader && !strings.EqualFold(name, "authorization") {
+		return true
+	}
+	if len(name) > headers.MaxNameLength {
+		return false
+	}
+	if isLower(name) {
+		_, ok := ru.headers[name]
+		return ok
+	}
+	var buf [headers.MaxNameLength]byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	_, ok := ru.headers[string(buf[:len(name)])]
+	return ok
+}
+
+func isLower(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// echoHeaders returns the Access-Control-Allow-Headers value for an allowed
+// preflight: the requested names. A value in the form browsers send is
+// echoed as it is; any other (re-spaced, split over lines, upper case) is
+// normalized. Precondition: checkHeaders(acrh) returned "".
+func echoHeaders(acrh []string) string {
+	if len(acrh) == 1 && headers.IsCanonicalList(acrh[0]) {
+		return acrh[0]
+	}
+	var b strings.Builder
+	headers.Names(acrh, func(name string) bool {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strings.ToLower(name))
+		return true
+	})
+	return b.String()
+}
+
+// wantsPrivateNetwork reports whether a preflight asks for private network
+// access.
+//
+// [Private Network Access]: https://wicg.github.io/private-network-access/
+func wantsPrivateNetwork(acrpn []string) bool {
+	return len(acrpn) == 1 && strings.EqualFold(strings.TrimSpace(acrpn[0]), "true")
+}

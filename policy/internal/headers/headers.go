@@ -1,0 +1,130 @@
+package headers
+
+import "strings"
+
+// The CORS protocol's header names, in lower case as HTTP/2 carries them.
+//
+// [Fetch §HTTP responses]: https://fetch.spec.whatwg.org/#http-responses
+const (
+	Origin = "origin"
+	// ACRM is Access-Control-Request-Method.
+	ACRM = "access-control-request-method"
+	// ACRH is Access-Control-Request-Headers.
+	ACRH = "access-control-request-headers"
+	// ACRPN is Access-Control-Request-Private-Network.
+	ACRPN = "access-control-request-private-network"
+	// ACAO is Access-Control-Allow-Origin.
+	ACAO = "access-control-allow-origin"
+	// ACAC is Access-Control-Allow-Credentials.
+	ACAC = "access-control-allow-credentials"
+	// ACAM is Access-Control-Allow-Methods.
+	ACAM = "access-control-allow-methods"
+	// ACAH is Access-Control-Allow-Headers.
+	ACAH = "access-control-allow-headers"
+	// ACMA is Access-Control-Max-Age.
+	ACMA = "access-control-max-age"
+	// ACEH is Access-Control-Expose-Headers.
+	ACEH = "access-control-expose-headers"
+	// ACAPN is Access-Control-Allow-Private-Network.
+	ACAPN = "access-control-allow-private-network"
+	// Vary is the Vary response header.
+	Vary = "vary"
+	// Debug is the filter's own header carrying the reason of a denied
+	// preflight when the debug option is on.
+	Debug = "x-cors-debug"
+)
+
+// Limits on Access-Control-Request-Headers, so that a hostile request costs
+// bounded work ([rs/cors#170]). Browsers send a sorted, lower-case,
+// comma-separated list without spaces, far below these limits.
+//
+// [rs/cors#170]: https://github.com/rs/cors/issues/170
+const (
+	MaxACRHLength = 4096 // bytes over all header lines
+	MaxElements   = 64   // header names
+	MaxEmpty      = 16   // empty list elements
+	MaxOWS        = 2    // optional whitespace bytes on each side of a name
+	MaxNameLength = 256  // one header name
+)
+
+// IsToken reports whether s is an RFC 9110 token, the syntax of header names
+// and methods.
+func IsToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTchar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isTchar(c byte) bool {
+	if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' {
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// forbiddenRequest lists Fetch's forbidden request-header names: scripts
+// cannot set them, so a browser never asks for them in a preflight.
+//
+// [Fetch §forbidden request-header]: https://fetch.spec.whatwg.org/#forbidden-request-header
+var forbiddenRequest = map[string]bool{
+	"accept-charset": true, "accept-encoding": true, ACRH: true, ACRM: true,
+	"connection": true, "content-length": true, "cookie": true, "cookie2": true,
+	"date": true, "dnt": true, "expect": true, "host": true, "keep-alive": true,
+	Origin: true, "referer": true, "set-cookie": true, "te": true, "trailer": true,
+	"transfer-encoding": true, "upgrade": true, "via": true,
+}
+
+// IsForbiddenRequest reports whether a lower-case name is a forbidden
+// request-header name (including the Proxy- and Sec- prefixes).
+func IsForbiddenRequest(name string) bool {
+	return forbiddenRequest[name] || strings.HasPrefix(name, "proxy-") || strings.HasPrefix(name, "sec-")
+}
+
+// IsForbiddenResponse reports whether a lower-case name is a forbidden
+// response-header name, which scripts can never read.
+//
+// [Fetch §forbidden response-header name]: https://fetch.spec.whatwg.org/#forbidden-response-header-name
+func IsForbiddenResponse(name string) bool {
+	return name == "set-cookie" || name == "set-cookie2"
+}
+
+// IsSafelistedResponse reports whether a lower-case name is a CORS-safelisted
+// response-header name, which scripts can always read.
+//
+// [Fetch §CORS-safelisted response-header name]: https://fetch.spec.whatwg.org/#cors-safelisted-response-header-name
+func IsSafelistedResponse(name string) bool {
+	switch name {
+	case "cache-control", "content-language", "content-length", "content-type",
+		"expires", "last-modified", "pragma":
+		return true
+	}
+	return false
+}
+
+// IsCanonicalList reports whether v is what browsers send: lower-case tokens
+// separated by single commas, without spaces or empty elements. Such a value
+// can be echoed as Access-Control-Allow-Headers as it is.
+func IsCanonicalList(v string) bool {
+	if v == "" || v[0] == ',' || v[len(v)-1] == ',' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == ',' {
+			if v[i-1] == ',' {
+				return false
+			}
+			continue
+		}
+		if 'A' <= c && c <= 'Z' || !isTchar(c) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,2 @@
+// Package methods classifies HTTP methods as the Fetch standard does.
+package methods

@@ -1,0 +1,33 @@
+package methods
+
+import "strings"
+
+// IsSafelisted reports whether m is a CORS-safelisted method (GET, HEAD or
+// POST, byte for byte), which never needs Access-Control-Allow-Methods.
+//
+// [Fetch §CORS-safelisted method]: https://fetch.spec.whatwg.org/#cors-safelisted-method
+func IsSafelisted(m string) bool {
+	return m == "GET" || m == "HEAD" || m == "POST"
+}
+
+// IsForbidden reports whether m is a forbidden method (CONNECT, TRACE or
+// TRACK, in any case): scripts can never send it.
+//
+// [Fetch §forbidden method]: https://fetch.spec.whatwg.org/#forbidden-method
+func IsForbidden(m string) bool {
+	return strings.EqualFold(m, "CONNECT") || strings.EqualFold(m, "TRACE") || strings.EqualFold(m, "TRACK")
+}
+
+// Normalized returns the form in which a browser sends m: DELETE, GET, HEAD,
+// OPTIONS, POST and PUT are upper-cased, any other method is sent as
+// written.
+//
+// [Fetch §normalize a method]: https://fetch.spec.whatwg.org/#concept-method-normalize
+func Normalized(m string) string {
+	for _, n := range [...]string{"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"} {
+		if strings.EqualFold(m, n) {
+			return n
+		}
+	}
+	return m
+}

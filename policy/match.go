@@ -1,0 +1,178 @@
+package policy
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/corsfilter/corsfilter/policy/internal/headers"
+	"github.com/corsfilter/corsfilter/policy/internal/methods"
+	"github.com/corsfilter/corsfilter/policy/internal/origins"
+	"github.com/tidwall/gjson"
+)
+
+// match selects the requests a rule governs. Fields combine with AND; the
+// entries of one field with OR; paths, path_prefixes and path_regexes are
+// three ways to say "path" and combine with OR. An empty match is a
+// catch-all.
+type match struct {
+	hosts    []string // lower case; "*.example.com" entries stored as ".example.com"
+	paths    []string
+	prefixes []string
+	pathRe   []string
+	routes   []string
+	methods  []string
+
+	compiledPathRe []*regexp.Regexp
+}
+
+func (m *match) catchAll() bool {
+	return len(m.hosts) == 0 && len(m.paths) == 0 && len(m.prefixes) == 0 &&
+		len(m.pathRe) == 0 && len(m.routes) == 0 && len(m.methods) == 0
+}
+
+func (d *decoder) match(v gjson.Result, path string) *match {
+	m := &match{}
+	d.object(v, path, matchKeys, func(key string, v gjson.Result, p string) {
+		d.strings(v, p, false, func(s, ep string) {
+			switch key {
+			case "hosts":
+				if h, ok := d.hostPattern(s, ep); ok {
+					m.hosts = append(m.hosts, h)
+				}
+			case "paths", "path_prefixes":
+				if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, "?#") {
+					d.errs.add(ep, ReasonInvalidMatch, s, "must start with \"/\" and have no query or fragment")
+				} else if key == "paths" {
+					m.paths = append(m.paths, s)
+				} else {
+					m.prefixes = append(m.prefixes, s)
+				}
+			case "path_regexes":
+				if re := d.anchoredRegex(s, ep); re != nil {
+					m.pathRe = append(m.pathRe, s)
+					m.compiledPathRe = append(m.compiledPathRe, re)
+				}
+			case "route_names":
+				if s == "" {
+					d.errs.add(ep, ReasonInvalidMatch, s, "must not be empty")
+				} else {
+					m.routes = append(m.routes, s)
+				}
+			case "methods":
+				switch {
+				case !headers.IsToken(s):
+					d.errs.add(ep, ReasonInvalidMethod, s, "not a valid method token")
+				case methods.Normalized(s) != s:
+					d.errs.add(ep, ReasonInvalidMethod, s, "browsers send this method as \""+methods.Normalized(s)+"\", and methods are case-sensitive")
+				default:
+					m.methods = append(m.methods, s)
+				}
+			}
+		})
+	})
+	return m
+}
+
+// hostPattern validates a match.hosts entry: a host name or IP address
+// without port, optionally with a leading "*." label (one or more labels).
+func (d *decoder) hostPattern(s, path string) (string, bool) {
+	h := strings.ToLower(s)
+	wild := strings.HasPrefix(h, "*.")
+	name := strings.TrimPrefix(h, "*.")
+	switch {
+	case name == "":
+		d.errs.add(path, ReasonInvalidMatch, s, "empty host")
+	case strings.Contains(name, "*"):
+		d.errs.add(path, ReasonWildcard, s, "a wildcard is allowed only as a leading \"*.\" label")
+	case name[0] != '[' && strings.Contains(name, ":"):
+		d.errs.add(path, ReasonInvalidMatch, s, "hosts match without the port: remove it")
+	case name[0] != '[' && !validHostName(name):
+		d.errs.add(path, ReasonInvalidMatch, s, "not a valid host name")
+	default:
+		if wild {
+			return "." + name, true
+		}
+		return name, true
+	}
+	return "", false
+}
+
+func validHostName(h string) bool {
+	if strings.HasPrefix(h, ".") || strings.HasSuffix(h, ".") || strings.Contains(h, "..") {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// matches reports whether the rule governs r; method is the actual
+// request's method, or the requested method of a preflight.
+func (m *match) matches(r *Request, method string) bool {
+	if len(m.methods) > 0 && !containsString(m.methods, method) {
+		return false
+	}
+	if len(m.routes) > 0 && !containsString(m.routes, r.RouteName) {
+		return false
+	}
+	if len(m.hosts) > 0 {
+		host, _ := origins.SplitHostPort(r.Authority)
+		if !m.matchesHost(host) {
+			return false
+		}
+	}
+	if len(m.paths) > 0 || len(m.prefixes) > 0 || len(m.compiledPathRe) > 0 {
+		p := r.Path
+		if i := strings.IndexAny(p, "?#"); i >= 0 {
+			p = p[:i]
+		}
+		if !m.matchesPath(p) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *match) matchesHost(host string) bool {
+	for _, h := range m.hosts {
+		if h[0] == '.' {
+			// One or more labels before the suffix; the apex is excluded.
+			if len(host) > len(h) && strings.EqualFold(host[len(host)-len(h):], h) {
+				return true
+			}
+		} else if strings.EqualFold(host, h) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *match) matchesPath(p string) bool {
+	if containsString(m.paths, p) {
+		return true
+	}
+	for _, pre := range m.prefixes {
+		if strings.HasPrefix(p, pre) {
+			return true
+		}
+	}
+	for _, re := range m.compiledPathRe {
+		if re.MatchString(p) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsString(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,327 @@
+package policy
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/corsfilter/corsfilter/policy/internal/origins"
+	"github.com/tidwall/gjson"
+)
+
+// Policy is a compiled CORS policy: an ordered list of rules. It is
+// immutable after Parse, so one Policy may serve any number of concurrent
+// Decide calls without locks.
+type Policy struct {
+	rules    []rule
+	names    []string
+	warnings []string
+}
+
+// rule is one compiled rule with every field resolved (its own, else the
+// top level's, else the default) and its response header values
+// precomputed.
+type rule struct {
+	name  string
+	match *match
+	mode  mode
+
+	origins *origins.Set     // nil when only regexes are listed
+	regexes []*regexp.Regexp // anchored; matched against syntactically valid origins only
+
+	credentials bool
+	// staticAny: any origin without credentials, answered with a literal
+	// "*", which does not depend on the request. Invariant:
+	// staticAny => !credentials.
+	staticAny bool
+
+	anyMethod bool
+	methods   map[string]struct{} // never holds GET, HEAD or POST
+
+	anyHeader bool // Invariant: anyHeader never implies "authorization"
+	headers   map[string]struct{}
+
+	aceh            string // "" for none
+	acma            string // "" when max_age_seconds is absent
+	privateNetwork  bool
+	preflightStatus int
+	reject          bool
+	forwardDenied   bool
+	debug           bool
+
+	varyActual    string // on actual, denied and non-CORS responses
+	varyPreflight string // on preflight responses, allowed or denied
+
+	eff effective // the normalized effective configuration, for String
+}
+
+// effective is a rule's normalized effective configuration.
+type effective struct {
+	origins, regexes, methods, headers, expose []string
+	maxAge                                     int // -1 when absent
+	allowNull, allowInsecure                   bool
+}
+
+// Parse decodes, validates and compiles a plugin configuration (product.md
+// §2). It either returns a usable Policy or refuses the whole configuration
+// with every problem found, joined with errors.Join; each is an *Error whose
+// message reads "cors: <json path>: <problem>".
+func Parse(config []byte) (*Policy, error) {
+	if len(config) > maxConfigSize {
+		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is larger than " + strconv.Itoa(maxConfigSize>>20) + " MiB"}
+	}
+	if strings.TrimSpace(string(config)) == "" {
+		return nil, &Error{Reason: ReasonMissing, Msg: "the configuration is empty: at least allowed_origins is required"}
+	}
+	if !gjson.ValidBytes(config) {
+		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is not valid JSON"}
+	}
+	d := &decoder{}
+	top := &level{}
+	var rulesV gjson.Result
+	hasRules := false
+	ok := d.object(gjson.ParseBytes(config), "", append(policyKeys[:len(policyKeys):len(policyKeys)], "rules"), func(key string, v gjson.Result, p string) {
+		if key == "rules" {
+			rulesV, hasRules = v, true
+			return
+		}
+		d.policyField(top, key, v, p)
+	})
+	if !ok {
+		return nil, errors.Join(d.errs...)
+	}
+
+	type source struct {
+		name  string
+		match *match
+		lv    *level
+	}
+	var sources []source
+	if !hasRules {
+		sources = []source{{name: "default", match: &match{}, lv: top}}
+	} else if !rulesV.IsArray() {
+		d.errs.add("rules", ReasonWrongType, "", "must be an array of rule objects, not "+typeName(rulesV))
+	} else {
+		names := map[string]string{}
+		i := 0
+		rulesV.ForEach(func(_, rv gjson.Result) bool {
+			path := index("rules", i)
+			i++
+			src := source{match: &match{}, lv: &level{path: path}}
+			hasName := false
+			known := append([]string{"name", "match"}, policyKeys...)
+			if !d.object(rv, path, known, func(key string, v gjson.Result, p string) {
+				switch key {
+				case "name":
+					hasName = true
+					if s, ok := d.str(v, p); ok {
+						if validRuleName(s) {
+							if prev, dup := names[s]; dup {
+								d.errs.add(p, ReasonDuplicateName, s, "duplicate rule name (also at "+prev+")")
+							}
+							names[s] = p
+							src.name = s
+						} else {
+							d.errs.add(p, ReasonInvalidName, s, "a rule name is 1 to 64 letters, digits, '-' or '_' (it names metrics)")
+						}
+					}
+				case "match":
+					src.match = d.match(v, p)
+				default:
+					d.policyField(src.lv, key, v, p)
+				}
+			}) {
+				return true
+			}
+			if !hasName {
+				d.errs.add(path, ReasonMissing, "", "a rule needs a \"name\"")
+			}
+			sources = append(sources, src)
+			return true
+		})
+		if i == 0 {
+			d.errs.add("rules", ReasonMissing, "", "must not be empty: remove it for one catch-all policy, or add rules")
+		}
+	}
+
+	p := &Policy{}
+	catchAll := ""
+	for i, src := range sources {
+		if catchAll != "" {
+			d.warn(index("rules", i), "rule "+strconv.Quote(src.name)+" is unreachable: the catch-all rule "+strconv.Quote(catchAll)+" before it matches every request")
+		}
+		if src.match.catchAll() && catchAll == "" && hasRules {
+			catchAll = src.name
+		}
+		r := d.compileRule(top, src.lv, src.name)
+		r.match = src.match
+		p.rules = append(p.rules, r)
+		p.names = append(p.names, src.name)
+	}
+	if len(d.errs) > 0 {
+		return nil, errors.Join(d.errs...)
+	}
+	p.warnings = d.warnings
+	return p, nil
+}
+
+func validRuleName(s string) bool {
+	if s == "" || len(s) > maxRuleName {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// pick returns the rule's value when set, else the top level's.
+func pick[T any](own, top *T) *T {
+	if own != nil {
+		return own
+	}
+	return top
+}
+
+func deref[T any](v *T, def T) T {
+	if v == nil {
+		return def
+	}
+	return *v
+}
+
+// compileRule resolves a rule's fields against the top level, runs the
+// checks that involve several fields, and precomputes its answers.
+func (d *decoder) compileRule(top, own *level, name string) rule {
+	originsL := pick(own.origins, top.origins)
+	regexesL := pick(own.regexes, top.regexes)
+	credentials := deref(pick(own.credentials, top.credentials), false)
+	allowNull := deref(pick(own.allowNull, top.allowNull), false)
+	allowInsecure := deref(pick(own.allowInsecure, top.allowInsecure), false)
+	methodsS := pick(own.methods, top.methods)
+	headersS := pick(own.headers, top.headers)
+	exposeS := pick(own.expose, top.expose)
+
+	// where qualifies an error about a value the rule inherited.
+	where := func(path string) string {
+		if own.path != "" && !strings.HasPrefix(path, own.path) {
+			return " (inherited by rule " + strconv.Quote(name) + ")"
+		}
+		return ""
+	}
+
+	r := rule{
+		name:            name,
+		mode:            deref(pick(own.mode, top.mode), modeEnforce),
+		credentials:     credentials,
+		privateNetwork:  deref(pick(own.privateNetwork, top.privateNetwork), false),
+		preflightStatus: deref(pick(own.preflightStatus, top.preflightStatus), 204),
+		reject:          deref(pick(own.reject, top.reject), false),
+		forwardDenied:   deref(pick(own.forwardDenied, top.forwardDenied), false),
+		debug:           deref(pick(own.debug, top.debug), false),
+		eff:             effective{maxAge: -1, allowNull: allowNull, allowInsecure: allowInsecure},
+	}
+
+	if originsL == nil && regexesL == nil {
+		path, msg := own.path, "rule "+strconv.Quote(name)+" allows no origin: set allowed_origins or allowed_origin_regexes, in the rule or at the top level"
+		if path == "" {
+			path, msg = keyOrigins, "required: list the origins allowed to make cross-origin requests"
+		}
+		// An origin list that failed to decode was reported already.
+		if !d.hasErrorAt(keyOrigins, keyOriginRegexes, field(own.path, keyOrigins), field(own.path, keyOriginRegexes)) {
+			d.errs.add(path, ReasonNoOrigins, "", msg)
+		}
+	}
+	if originsL != nil {
+		r.origins = originsL.set
+		for _, e := range originsL.entries {
+			r.eff.origins = append(r.eff.origins, e.value)
+			switch {
+			case e.value == "*":
+				if credentials {
+					d.errs.add(e.path, ReasonCredentials, "*", "for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins"+where(e.path))
+				}
+			case e.value == "null":
+				if !allowNull {
+					d.errs.add(e.path, ReasonNullOrigin, "null", "any sandboxed iframe or data: document can claim the null origin; set "+keyAllowNull+" to allow it anyway"+where(e.path))
+				}
+			case credentials && !allowInsecure && e.pattern.IsInsecure():
+				d.errs.add(e.path, ReasonCredentials, e.value, "an http origin with allow_credentials lets any network attacker read credentialed responses: use https, or set "+keyAllowInsecure+where(e.path))
+			}
+		}
+		if originsL.anyAt >= 0 && len(originsL.entries) > 1 {
+			d.warn(originsL.path, "\"*\" allows every origin: the other entries are redundant")
+		}
+	}
+	if regexesL != nil {
+		r.regexes = regexesL.re
+		r.eff.regexes = regexesL.src
+	}
+	r.staticAny = r.origins != nil && r.origins.Any() && !credentials
+
+	if methodsS != nil {
+		r.anyMethod, r.methods, r.eff.methods = methodsS.any, methodsS.lookup, withStar(methodsS)
+	}
+	if headersS != nil {
+		r.anyHeader, r.headers, r.eff.headers = headersS.any, headersS.lookup, withStar(headersS)
+	}
+	if exposeS != nil {
+		r.eff.expose = withStar(exposeS)
+		if exposeS.any {
+			if credentials {
+				d.errs.add(exposeS.anyAt, ReasonCredentials, "*", "with allow_credentials, browsers read \"*\" as a header literally named \"*\": list the headers to expose"+where(exposeS.anyAt))
+			}
+			r.aceh = strings.Join(r.eff.expose, ",")
+		} else {
+			r.aceh = strings.Join(exposeS.names, ",")
+		}
+	}
+	if ma := pick(own.maxAge, top.maxAge); ma != nil {
+		r.acma = strconv.Itoa(*ma)
+		r.eff.maxAge = *ma
+	}
+
+	r.varyPreflight = "Access-Control-Request-Method, Access-Control-Request-Headers"
+	if !r.staticAny {
+		r.varyActual = "Origin"
+		r.varyPreflight = "Origin, " + r.varyPreflight
+	}
+	if r.privateNetwork {
+		r.varyPreflight += ", Access-Control-Request-Private-Network"
+	}
+	return r
+}
+
+// withStar returns a set's names with "*" first when it was listed.
+func withStar(s *tokenSet) []string {
+	if s.any {
+		return append([]string{"*"}, s.names...)
+	}
+	return s.names
+}
+
+// hasErrorAt reports whether an error was recorded at or under one of the
+// paths.
+func (d *decoder) hasErrorAt(paths ...string) bool {
+	for _, err := range d.errs {
+		e := err.(*Error)
+		for _, p := range paths {
+			if e.Path == p || strings.HasPrefix(e.Path, p+"[") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// RuleNames returns the rule names in order; a configuration without rules
+// has one rule, "default".
+func (p *Policy) RuleNames() []string { return append([]string(nil), p.names...) }
+
+// Warnings returns the non-fatal problems found at load, such as a max age
+// above Chromium's cap or an unreachable rule, each "cors: <path>: <text>".
+func (p *Policy) Warnings() []string { return append([]string(nil), p.warnings...) }
