@@ -78,6 +78,11 @@ func (v Violation) String() string {
 // proxy_on_configure returns false: Envoy then refuses the configuration.
 var ErrConfigRefused = errors.New("host: proxy_on_configure returned false (Envoy refuses the configuration)")
 
+// ErrRestrictedCallback is wrapped by the error of a call during which the
+// guest called a host function Envoy forbids at that moment (see
+// [VM.Violations]).
+var ErrRestrictedCallback = errors.New("restricted callback violation")
+
 // Option configures a [Plugin].
 type Option func(*options)
 
@@ -394,10 +399,12 @@ func (vm *VM) call1(fn api.Function, args ...uint64) (uint64, error) {
 	}
 	st := vm.stack[:]
 	copy(st, args)
+	before := len(vm.violations)
 	if err := fn.CallWithStack(vm.ctx, st); err != nil {
-		vm.failed = fmt.Errorf("host: %s: %w (the VM is dead)", fn.Definition().Name(), err)
-		if n := len(vm.violations); n > 0 {
-			vm.failed = fmt.Errorf("host: %s: %s: %w", fn.Definition().Name(), vm.violations[n-1], err)
+		if n := len(vm.violations); n > before {
+			vm.failed = fmt.Errorf("host: %s: %w: %s (the VM is dead): %v", fn.Definition().Name(), ErrRestrictedCallback, vm.violations[n-1], err)
+		} else {
+			vm.failed = fmt.Errorf("host: %s: %w (the VM is dead)", fn.Definition().Name(), err)
 		}
 		return 0, vm.failed
 	}
