@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/corsfilter/corsfilter/policy"
+)
+
+func init() {
+	commands["check"] = command{
+		summary: "validate a plugin configuration and print its effective form",
+		run:     runCheck,
+	}
+}
+
+// runCheck implements `corsctl check [-q] CONFIG.json`: exit 0 with a
+// one-line summary and the normalized effective policy on stdout, or exit 1
+// with every `cors: ` error on stderr, one per line. Warnings go to stderr
+// and never fail the check. CONFIG.json may be "-" for stdin.
+func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quiet := fs.Bool("q", false, "print only the one-line summary, not the effective policy")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: corsctl check [-q] CONFIG.json")
+		fmt.Fprintln(stderr, "Validate CONFIG.json (\"-\" for stdin) with the policy code the plugin runs;")
+		fmt.Fprintln(stderr, "exit 0 and print the effective policy, or exit 1 with every error on stderr.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseArgsInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "corsctl: check needs exactly one CONFIG.json argument")
+		fs.Usage()
+		return 2
+	}
+	p, code := loadPolicyFile(pos[0], stdin, stderr)
+	if p == nil {
+		return code
+	}
+	names := p.RuleNames()
+	fmt.Fprintf(stdout, "ok: %s: %d %s (%s)", pos[0], len(names), pluralize(len(names), "rule", "rules"), strings.Join(names, ", "))
+	if w := p.Warnings(); len(w) > 0 {
+		fmt.Fprintf(stdout, ", %d %s", len(w), pluralize(len(w), "warning", "warnings"))
+	}
+	fmt.Fprintln(stdout)
+	if !*quiet {
+		fmt.Fprintln(stdout, indentJSON(p.String()))
+	}
+	return 0
+}
+
+// loadPolicyFile reads and parses the configuration at path ("-" for stdin). On
+// failure it reports on stderr and returns nil and the exit code: 1 for an
+// unreadable file or an invalid configuration. Warnings of a valid
+// configuration are written to stderr.
+func loadPolicyFile(path string, stdin io.Reader, stderr io.Writer) (*policy.Policy, int) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "corsctl: cannot read config: %v\n", err)
+		return nil, 1
+	}
+	p, err := policy.Parse(data)
+	if err != nil {
+		for _, line := range flattenErrors(err) {
+			fmt.Fprintln(stderr, line)
+		}
+		return nil, 1
+	}
+	for _, w := range p.Warnings() {
+		fmt.Fprintln(stderr, w)
+	}
+	return p, 0
+}
+
+// flattenErrors flattens the errors.Join tree that policy.Parse returns into one
+// line per error, so each `cors: ` error stands on its own line.
+func flattenErrors(err error) []string {
+	var lines []string
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		for line := range strings.SplitSeq(err.Error(), "\n") {
+			if line != "" {
+				lines = append(lines, line)
+			}
+		}
+	}
+	walk(err)
+	if len(lines) == 0 {
+		lines = append(lines, "cors: invalid configuration")
+	}
+	return lines
+}
+
+// parseArgsInterleaved parses flags that may come before or after positional
+// arguments (`explain CONFIG.json -origin O` as well as
+// `explain -origin O CONFIG.json`), which flag.Parse alone does not allow.
+func parseArgsInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			// flag.Parse stopped at "--": everything after it is positional.
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// indentJSON indents one-line JSON for reading, keeping arrays of scalars
+// (origins, methods, headers) on one line; anything else is returned as is.
+func indentJSON(s string) string {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, []byte(s), "", "  "); err != nil {
+		return s
+	}
+	// json.Indent puts every array element on its own line, and a JSON
+	// string never holds a raw newline, so the lines can be joined safely.
+	lines := strings.Split(buf.String(), "\n")
+	out := make([]string, 0, len(lines))
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if !strings.HasSuffix(line, "[") {
+			out = append(out, line)
+			continue
+		}
+		j := i + 1
+		var elems []string
+		for ; j < len(lines); j++ {
+			t := strings.TrimSpace(lines[j])
+			if t == "]" || t == "]," {
+				break
+			}
+			if strings.HasSuffix(t, "[") || strings.HasSuffix(t, "{") {
+				elems = nil
+				j = len(lines)
+				break
+			}
+			elems = append(elems, strings.TrimSuffix(t, ","))
+		}
+		if j >= len(lines) {
+			out = append(out, line)
+			continue
+		}
+		out = append(out, line+strings.Join(elems, ", ")+strings.TrimSpace(lines[j]))
+		i = j
+	}
+	return strings.Join(out, "\n")
+}
+
+func pluralize(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

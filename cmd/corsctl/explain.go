@@ -1,0 +1,268 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/corsfilter/corsfilter/policy"
+)
+
+func init() {
+	commands["explain"] = command{
+		summary: "say which rule governs a request, the verdict and why, and the exact response headers",
+		run:     runExplain,
+	}
+}
+
+// headerFlags collects repeated -header "Name: value" flags.
+type headerFlags []policy.Header
+
+func (h *headerFlags) String() string {
+	parts := make([]string, len(*h))
+	for i, kv := range *h {
+		parts[i] = kv.Name + ": " + kv.Value
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (h *headerFlags) Set(s string) error {
+	name, value, ok := strings.Cut(s, ":")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		return fmt.Errorf("want \"Name: value\", got %q", s)
+	}
+	*h = append(*h, policy.Header{Name: strings.ToLower(name), Value: strings.TrimSpace(value)})
+	return nil
+}
+
+// explainFlags are the facts of the request to explain.
+type explainFlags struct {
+	origin, method, scheme, authority, path, route string
+	headers                                        headerFlags
+}
+
+// runExplain implements `corsctl explain CONFIG.json -origin O -method M
+// [-header K:V]... [-authority H -path P] [-route NAME]`. It exits 0 whatever
+// the verdict, 1 on an invalid configuration and 2 on bad flags.
+func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var f explainFlags
+	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.origin, "origin", "", "the request's Origin header (omit for a request without Origin)")
+	fs.StringVar(&f.method, "method", "GET", "the request method; OPTIONS plus an Access-Control-Request-Method header makes a preflight")
+	fs.Var(&f.headers, "header", "a request header \"Name: value\", repeatable (Access-Control-Request-Method, Access-Control-Request-Headers, ...)")
+	fs.StringVar(&f.scheme, "scheme", "https", "the request scheme, for same-origin detection")
+	fs.StringVar(&f.authority, "authority", "", "the request authority (Host), for match.hosts and same-origin detection")
+	fs.StringVar(&f.path, "path", "/", "the request path, for match.paths, path_prefixes and path_regexes")
+	fs.StringVar(&f.route, "route", "", "Envoy's route name, for match.route_names")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: corsctl explain CONFIG.json -origin O -method M [-header K:V]... [-authority H -path P] [-route NAME]")
+		fmt.Fprintln(stderr, "Explain what the plugin does with one request: the rule, the verdict and why, and the response headers.")
+		fs.PrintDefaults()
+	}
+	pos, err := parseArgsInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "corsctl: explain needs exactly one CONFIG.json argument")
+		fs.Usage()
+		return 2
+	}
+	if f.method == "" || strings.ContainsAny(f.method, " \t:") {
+		fmt.Fprintf(stderr, "corsctl: invalid -method %q\n", f.method)
+		return 2
+	}
+	p, code := loadPolicyFile(pos[0], stdin, stderr)
+	if p == nil {
+		return code
+	}
+	req := f.request()
+	d := p.Decide(req)
+	writeExplanation(stdout, p, req, &f, &d)
+	return 0
+}
+
+// request builds the policy.Request the filter would gather from the flags.
+func (f *explainFlags) request() *policy.Request {
+	r := &policy.Request{
+		Method:    f.method,
+		Scheme:    f.scheme,
+		Authority: f.authority,
+		Path:      f.path,
+		RouteName: f.route,
+	}
+	if f.origin != "" {
+		r.Origin = append(r.Origin, f.origin)
+	}
+	for _, h := range f.headers {
+		switch h.Name {
+		case "origin":
+			r.Origin = append(r.Origin, h.Value)
+		case "access-control-request-method":
+			r.ACRM = append(r.ACRM, h.Value)
+		case "access-control-request-headers":
+			r.ACRH = append(r.ACRH, h.Value)
+		case "access-control-request-private-network":
+			r.ACRPN = append(r.ACRPN, h.Value)
+		case "host", ":authority":
+			if r.Authority == "" {
+				r.Authority = h.Value
+			}
+		}
+	}
+	return r
+}
+
+// verdict sums a decision up in one word for a frontend developer.
+func verdict(d *policy.Decision) string {
+	switch {
+	case d.Action == policy.Ignore:
+		return "UNTOUCHED"
+	case d.Outcome.Denied():
+		return "DENIED"
+	default:
+		return "ALLOWED"
+	}
+}
+
+// writeExplanation prints the decision for a human: the request, the rule,
+// the verdict and reason, what the client receives, and the exact headers.
+func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *explainFlags, d *policy.Decision) {
+	target := r.Path
+	if r.Authority != "" {
+		target = r.Scheme + "://" + r.Authority + r.Path
+	}
+	fmt.Fprintf(w, "request:   %s %s\n", r.Method, target)
+	for _, o := range r.Origin {
+		fmt.Fprintf(w, "           origin: %s\n", o)
+	}
+	for _, h := range f.headers {
+		if h.Name != "origin" {
+			fmt.Fprintf(w, "           %s: %s\n", h.Name, h.Value)
+		}
+	}
+	if r.RouteName != "" {
+		fmt.Fprintf(w, "           route: %s\n", r.RouteName)
+	}
+
+	names := p.RuleNames()
+	if d.RuleIndex < 0 || d.Rule == "" {
+		fmt.Fprintf(w, "rule:      none of %d (%s) matched\n", len(names), strings.Join(names, ", "))
+	} else {
+		fmt.Fprintf(w, "rule:      %s (rule %d of %d)\n", d.Rule, d.RuleIndex+1, len(names))
+	}
+	fmt.Fprintf(w, "kind:      %s\n", kindText(d.Kind))
+	v := verdict(d)
+	if d.ReportOnly {
+		v += " (report_only: counted and logged, not enforced)"
+	}
+	fmt.Fprintf(w, "verdict:   %s\n", v)
+	fmt.Fprintf(w, "reason:    %s (%s)\n", reasonText(d), d.Outcome)
+	fmt.Fprintf(w, "client:    %s\n", clientText(d))
+	fmt.Fprintf(w, "browser:   %s\n", browserText(d))
+
+	switch {
+	case d.Action == policy.Ignore:
+		fmt.Fprintln(w, "headers:   none added or removed; the upstream's headers reach the client as they are")
+		return
+	case d.ReportOnly:
+		fmt.Fprintln(w, "headers:   none changed (report_only); under enforce mode they would be:")
+	case d.Action == policy.Forward:
+		fmt.Fprintln(w, "headers:   the upstream's Access-Control-Allow-* and Access-Control-Expose-Headers are removed, then:")
+	default:
+		fmt.Fprintln(w, "headers:")
+	}
+	hs := d.Headers()
+	for _, h := range hs {
+		fmt.Fprintf(w, "  %s: %s\n", h.Name, h.Value)
+	}
+	if d.Vary != "" {
+		if d.Action == policy.Forward {
+			fmt.Fprintf(w, "  vary: %s (merged into the upstream's vary)\n", d.Vary)
+		} else {
+			fmt.Fprintf(w, "  vary: %s\n", d.Vary)
+		}
+	}
+	if len(hs) == 0 && d.Vary == "" {
+		fmt.Fprintln(w, "  (no CORS headers)")
+	}
+	if d.Action == policy.Respond && d.Body != "" {
+		fmt.Fprintf(w, "body:      %q\n", d.Body)
+	}
+	if d.Kind != policy.Preflight && r.Method == "OPTIONS" && len(r.Origin) > 0 && len(r.ACRM) == 0 {
+		fmt.Fprintln(w, "note:      an OPTIONS request is a preflight only with an Access-Control-Request-Method header;")
+		fmt.Fprintln(w, "           add -header 'Access-Control-Request-Method: PUT' to explain a preflight")
+	}
+}
+
+func kindText(k policy.Kind) string {
+	switch k {
+	case policy.Preflight:
+		return "preflight (OPTIONS with Origin and Access-Control-Request-Method)"
+	case policy.Actual:
+		return "actual CORS request (has an Origin header)"
+	default:
+		return "not a CORS request (no Origin header)"
+	}
+}
+
+func reasonText(d *policy.Decision) string {
+	if d.Reason != "" {
+		return d.Reason
+	}
+	switch d.Outcome {
+	case policy.OutcomeUnmatched:
+		return "no rule matched the request"
+	case policy.OutcomeOff:
+		return "the rule's mode is off"
+	}
+	return d.Outcome.String()
+}
+
+// clientText says what the client receives: a local reply or the upstream's
+// response.
+func clientText(d *policy.Decision) string {
+	switch {
+	case d.Action == policy.Ignore:
+		return "forwarded to upstream; the filter leaves request and response untouched"
+	case d.ReportOnly && d.Action == policy.Respond:
+		return fmt.Sprintf("forwarded to upstream unchanged (enforce mode would reply %d locally)", d.Status)
+	case d.ReportOnly:
+		return "forwarded to upstream unchanged"
+	case d.Action == policy.Respond:
+		return fmt.Sprintf("local reply %d from the filter; the request never reaches the upstream", d.Status)
+	case len(d.Headers()) == 0:
+		return "forwarded to upstream; the filter removes the upstream's CORS headers from its response"
+	default:
+		return "forwarded to upstream; the filter sets the CORS headers on its response"
+	}
+}
+
+// browserText says what the page's fetch() sees, under enforcement.
+func browserText(d *policy.Decision) string {
+	switch {
+	case d.Action == policy.Ignore || d.ReportOnly:
+		return "depends on the upstream's own CORS headers"
+	}
+	switch d.Outcome {
+	case policy.OutcomePreflightAllowed:
+		return "the preflight passes; the browser then sends the actual request"
+	case policy.OutcomePreflightDeniedOrigin, policy.OutcomePreflightDeniedMethod,
+		policy.OutcomePreflightDeniedHeaders, policy.OutcomePreflightDeniedPrivateNetwork:
+		return "the preflight fails: the actual request is never sent and fetch() rejects with a TypeError"
+	case policy.OutcomeActualAllowed:
+		return "the page can read the response"
+	case policy.OutcomeActualDenied:
+		if d.Action == policy.Respond {
+			return "the request is rejected; fetch() rejects with a TypeError (no CORS headers on the 403)"
+		}
+		return "the request reaches the upstream, but the page cannot read the response: fetch() rejects with a TypeError"
+	case policy.OutcomeSameOrigin:
+		return "a same-origin request: CORS does not apply"
+	default:
+		return "not subject to CORS (no Origin): the response carries no CORS headers"
+	}
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestExplain(t *testing.T) {
+	tests := []struct {
+		desc      string
+		args      []string // CONFIG is replaced by the demo config
+		want      int
+		wantOut   []string // substrings of stdout
+		notOut    []string // substrings stdout must not contain
+		wantErr   []string // substrings of stderr
+		wantEmpty bool     // stdout must be empty
+	}{
+		{
+			desc: "allowed preflight",
+			args: []string{"CONFIG", "-origin", "http://localhost:8081", "-method", "OPTIONS",
+				"-header", "Access-Control-Request-Method: POST", "-header", "access-control-request-headers:content-type,x-csrf-token",
+				"-path", "/api/app/orders"},
+			wantOut: []string{
+				"rule:      app-write (rule 2 of 3)", "kind:      preflight", "verdict:   ALLOWED",
+				"(preflight_allowed)", "local reply 204",
+				"  access-control-allow-origin: http://localhost:8081\n",
+				"  access-control-allow-credentials: true\n",
+				"  access-control-allow-headers: content-type,x-csrf-token\n",
+				"  access-control-max-age: 600\n",
+				"  vary: Origin",
+			},
+		},
+		{
+			desc: "flags before the config",
+			args: []string{"-origin", "https://evil.example", "-method", "OPTIONS",
+				"-header", "Access-Control-Request-Method: POST", "-path", "/api/app/orders", "CONFIG"},
+			wantOut: []string{"verdict:   DENIED", "(preflight_denied_origin)", "local reply 403", "fetch() rejects"},
+			notOut:  []string{"access-control-allow-origin"},
+		},
+		{
+			desc: "preflight denied by method",
+			args: []string{"CONFIG", "-origin", "http://localhost:8081", "-method", "OPTIONS",
+				"-header", "Access-Control-Request-Method: PUT", "-path", "/api/public/items/1"},
+			wantOut: []string{"rule:      public-read", "verdict:   DENIED", "(preflight_denied_method)"},
+		},
+		{
+			desc: "preflight denied by header",
+			args: []string{"CONFIG", "-origin", "http://localhost:8081", "-method", "OPTIONS",
+				"-header", "Access-Control-Request-Method: POST", "-header", "Access-Control-Request-Headers: x-debug",
+				"-path", "/api/app/orders"},
+			wantOut: []string{"verdict:   DENIED", "(preflight_denied_headers)"},
+		},
+		{
+			desc:    "actual request allowed, forwarded",
+			args:    []string{"CONFIG", "-origin", "https://anyone.example", "-path", "/api/public/items"},
+			wantOut: []string{"kind:      actual", "verdict:   ALLOWED", "forwarded to upstream", "  access-control-allow-origin: *\n"},
+			notOut:  []string{"vary:"},
+		},
+		{
+			desc:    "actual request rejected locally",
+			args:    []string{"CONFIG", "-origin", "http://localhost:8081", "-path", "/admin/users"},
+			wantOut: []string{"rule:      admin", "verdict:   DENIED", "(actual_denied)", "local reply 403", "  vary: Origin\n"},
+			notOut:  []string{"access-control-allow-origin"},
+		},
+		{
+			desc:    "no rule matches",
+			args:    []string{"CONFIG", "-origin", "https://anyone.example", "-path", "/elsewhere"},
+			wantOut: []string{"none of 3 (public-read, app-write, admin) matched", "verdict:   UNTOUCHED", "(unmatched)", "untouched"},
+		},
+		{
+			desc:    "no origin",
+			args:    []string{"CONFIG", "-method", "POST", "-path", "/api/app/orders"},
+			wantOut: []string{"not a CORS request", "(not_cors)", "  vary: Origin (merged"},
+		},
+		{
+			desc:    "options without request method is not a preflight",
+			args:    []string{"CONFIG", "-origin", "http://localhost:8081", "-method", "OPTIONS", "-path", "/api/app/orders"},
+			wantOut: []string{"kind:      actual", "note:", "Access-Control-Request-Method"},
+		},
+		{desc: "no config", args: []string{"-origin", "https://a.example"}, want: 2, wantEmpty: true},
+		{desc: "bad header flag", args: []string{"CONFIG", "-header", "no-colon"}, want: 2, wantEmpty: true, wantErr: []string{"Name: value"}},
+		{desc: "bad method", args: []string{"CONFIG", "-method", "GE T"}, want: 2, wantEmpty: true},
+		{desc: "unknown flag", args: []string{"CONFIG", "-nope"}, want: 2, wantEmpty: true},
+		{desc: "missing config file", args: []string{"/nonexistent.json", "-origin", "https://a.example"}, want: 1, wantEmpty: true, wantErr: []string{"cannot read config"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			args := []string{"explain"}
+			for _, a := range tt.args {
+				args = append(args, strings.ReplaceAll(a, "CONFIG", demoConfig))
+			}
+			var stdout, stderr bytes.Buffer
+			got := run(args, strings.NewReader(""), &stdout, &stderr)
+			if got != tt.want {
+				t.Fatalf("exit = %d, want %d\nstdout:\n%s\nstderr:\n%s", got, tt.want, stdout.String(), stderr.String())
+			}
+			out := stdout.String()
+			for _, s := range tt.wantOut {
+				if !strings.Contains(out, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tt.notOut {
+				if strings.Contains(out, s) {
+					t.Errorf("stdout has %q:\n%s", s, out)
+				}
+			}
+			for _, s := range tt.wantErr {
+				if !strings.Contains(stderr.String(), s) {
+					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
+				}
+			}
+			if tt.wantEmpty && out != "" {
+				t.Errorf("stdout not empty:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestExplainInvalidConfig(t *testing.T) {
+	path := writeConfig(t, `{"allowed_origins": ["https://App.example.com"], "rules": 3}`)
+	var stdout, stderr bytes.Buffer
+	if got := run([]string{"explain", path, "-origin", "https://a.example"}, strings.NewReader(""), &stdout, &stderr); got != 1 {
+		t.Fatalf("exit = %d, want 1; stderr:\n%s", got, stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout not empty:\n%s", stdout.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if len(lines) < 2 {
+		t.Errorf("want every error, one per line; got:\n%s", stderr.String())
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "cors: ") {
+			t.Errorf("stderr line %q does not start with \"cors: \"", l)
+		}
+	}
+}
+
+func TestExplainReportOnly(t *testing.T) {
+	path := writeConfig(t, `{"allowed_origins": ["https://app.example.com"], "mode": "report_only", "reject_disallowed_origins": true}`)
+	var stdout, stderr bytes.Buffer
+	if got := run([]string{"explain", path, "-origin", "https://evil.example", "-method", "POST"}, strings.NewReader(""), &stdout, &stderr); got != 0 {
+		t.Fatalf("exit = %d, want 0; stderr:\n%s", got, stderr.String())
+	}
+	for _, s := range []string{"verdict:   DENIED (report_only", "forwarded to upstream unchanged", "none changed (report_only)"} {
+		if !strings.Contains(stdout.String(), s) {
+			t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
+		}
+	}
+}
