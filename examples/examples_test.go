@@ -1,0 +1,457 @@
+package examples
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	wasmfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/wasm/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	wasmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/wasm/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+	istioext "istio.io/api/extensions/v1alpha1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/corsfilter/corsfilter/policy"
+)
+
+const (
+	wasmFilter = "envoy.filters.http.wasm"
+	jwtFilter  = "envoy.filters.http.jwt_authn"
+)
+
+// validator is what protoc-gen-validate generates on every Envoy message.
+type validator interface{ ValidateAll() error }
+
+// parsePolicy runs policy.Parse on an example's plugin configuration.
+func parsePolicy(t *testing.T, where string, config []byte) *policy.Policy {
+	t.Helper()
+	p, err := policy.Parse(config)
+	if err != nil {
+		t.Fatalf("%s: policy.Parse:\n%v\nconfig:\n%s", where, err, config)
+	}
+	for _, w := range p.Warnings() {
+		t.Errorf("%s: an example should not need a warning: %s", where, w)
+	}
+	return p
+}
+
+// envoyBootstrap loads an Envoy bootstrap YAML into the go-control-plane
+// proto, rejecting unknown fields, and runs the generated validation on it
+// and on every typed_config inside it.
+func envoyBootstrap(yml []byte) (*bootstrapv3.Bootstrap, error) {
+	js, err := yaml.YAMLToJSON(yml)
+	if err != nil {
+		return nil, err
+	}
+	var bs bootstrapv3.Bootstrap
+	if err := protojson.Unmarshal(js, &bs); err != nil {
+		return nil, err
+	}
+	if err := bs.ValidateAll(); err != nil {
+		return nil, err
+	}
+	return &bs, nil
+}
+
+// httpFilters returns the HTTP filter chains of every listener, each filter's
+// typed_config decoded and validated.
+func httpFilters(bs *bootstrapv3.Bootstrap) ([][]*hcmv3.HttpFilter, error) {
+	var chains [][]*hcmv3.HttpFilter
+	for _, l := range bs.GetStaticResources().GetListeners() {
+		for _, fc := range l.GetFilterChains() {
+			for _, f := range fc.GetFilters() {
+				var hcm hcmv3.HttpConnectionManager
+				if f.GetTypedConfig().MessageIs(&hcm) {
+					if err := f.GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+						return nil, err
+					}
+					if err := hcm.ValidateAll(); err != nil {
+						return nil, err
+					}
+					for _, hf := range hcm.GetHttpFilters() {
+						m, err := hf.GetTypedConfig().UnmarshalNew()
+						if err != nil {
+							return nil, err
+						}
+						if v, ok := m.(validator); ok {
+							if err := v.ValidateAll(); err != nil {
+								return nil, err
+							}
+						}
+					}
+					chains = append(chains, hcm.GetHttpFilters())
+				}
+			}
+		}
+	}
+	return chains, nil
+}
+
+func TestEnvoyExample(t *testing.T) {
+	yml, err := os.ReadFile("envoy/envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := envoyBootstrap(yml)
+	if err != nil {
+		t.Fatalf("envoy.yaml is not a valid bootstrap: %v", err)
+	}
+	chains, err := httpFilters(bs)
+	if err != nil {
+		t.Fatalf("envoy.yaml: %v", err)
+	}
+	if len(chains) == 0 {
+		t.Fatal("envoy.yaml has no http_connection_manager")
+	}
+	for _, chain := range chains {
+		names := make([]string, len(chain))
+		for i, f := range chain {
+			names[i] = f.GetName()
+		}
+		iw, ij := slices.Index(names, wasmFilter), slices.Index(names, jwtFilter)
+		if iw < 0 {
+			t.Fatalf("no %s in %v", wasmFilter, names)
+		}
+		if ij >= 0 && iw > ij {
+			t.Errorf("filters %v: the CORS filter must come before jwt_authn, or preflights get 401", names)
+		}
+		if names[len(names)-1] != "envoy.filters.http.router" {
+			t.Errorf("filters %v: the router must be last", names)
+		}
+		var w wasmfilterv3.Wasm
+		if err := chain[iw].GetTypedConfig().UnmarshalTo(&w); err != nil {
+			t.Fatal(err)
+		}
+		pc := w.GetConfig()
+		vm := pc.GetVmConfig()
+		if got := vm.GetRuntime(); got != "envoy.wasm.runtime.v8" {
+			t.Errorf("vm_config.runtime = %q, want envoy.wasm.runtime.v8", got)
+		}
+		if got := vm.GetCode().GetLocal().GetFilename(); !strings.HasSuffix(got, "cors.wasm") {
+			t.Errorf("vm_config.code.local.filename = %q, want the built cors.wasm", got)
+		}
+		if pc.GetFailOpen() || pc.GetFailurePolicy() == wasmv3.FailurePolicy_FAIL_OPEN {
+			t.Error("the CORS filter must fail closed")
+		}
+		var sv wrapperspb.StringValue
+		if err := pc.GetConfiguration().UnmarshalTo(&sv); err != nil {
+			t.Fatalf("configuration must be a google.protobuf.StringValue holding the JSON: %v", err)
+		}
+		p := parsePolicy(t, "envoy.yaml", []byte(sv.GetValue()))
+		// The example's point: a preflight from the app origin passes.
+		d := p.Decide(&policy.Request{
+			Method: "OPTIONS", Scheme: "http", Authority: "127.0.0.1:8080", Path: "/api/app/orders",
+			Origin: []string{"https://app.example.com"}, ACRM: []string{"POST"}, ACRH: []string{"content-type,x-csrf-token"},
+		})
+		if d.Outcome != policy.OutcomePreflightAllowed {
+			t.Errorf("app preflight: outcome %v (%s), want preflight_allowed", d.Outcome, d.Reason)
+		}
+	}
+}
+
+// TestEnvoyExampleSchemaCatchesMistakes shows the bootstrap check is not
+// vacuous: each mistake in envoy.yaml must be rejected.
+func TestEnvoyExampleSchemaCatchesMistakes(t *testing.T) {
+	yml, err := os.ReadFile("envoy/envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		desc, old, new string
+	}{
+		{desc: "unknown field", old: "vm_id: cors", new: "vm_idd: cors"},
+		{desc: "unknown typed_config type", old: "filters.http.wasm.v3.Wasm", new: "filters.http.wasm.v3.Wasmm"},
+		{desc: "port out of range (validate rule)", old: "port_value: 8090", new: "port_value: 70000"},
+		{desc: "empty cluster name in a route (validate rule)", old: "route: {cluster: demo_api}", new: "route: {cluster: \"\"}"},
+		{desc: "unknown field inside a nested typed_config", old: "inline_string:", new: "inline_strin:"},
+		{desc: "empty http filter name (validate rule, nested typed_config)", old: "- name: envoy.filters.http.router", new: "- name: \"\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			if !bytes.Contains(yml, []byte(tt.old)) {
+				t.Fatalf("envoy.yaml no longer contains %q", tt.old)
+			}
+			bad := bytes.Replace(yml, []byte(tt.old), []byte(tt.new), 1)
+			bs, err := envoyBootstrap(bad)
+			if err == nil {
+				_, err = httpFilters(bs)
+			}
+			if err == nil {
+				t.Errorf("the mistake %q -> %q was accepted", tt.old, tt.new)
+			}
+		})
+	}
+}
+
+// k8sObject splits a Kubernetes manifest into its documents, decoded as JSON
+// values.
+func k8sObjects(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []map[string]any
+	for doc := range strings.SplitSeq(string(data), "\n---\n") {
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(js, &obj); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if obj != nil {
+			objs = append(objs, obj)
+		}
+	}
+	return objs
+}
+
+// istioWasmPlugin checks a WasmPlugin object against istio.io/api's proto,
+// rejecting unknown fields.
+func istioWasmPlugin(obj map[string]any) (*istioext.WasmPlugin, error) {
+	if obj["apiVersion"] != "extensions.istio.io/v1alpha1" || obj["kind"] != "WasmPlugin" {
+		return nil, errors.New("not an extensions.istio.io/v1alpha1 WasmPlugin")
+	}
+	for k := range obj {
+		if !slices.Contains([]string{"apiVersion", "kind", "metadata", "spec"}, k) {
+			return nil, errors.New("unknown top-level field " + k)
+		}
+	}
+	spec, err := json.Marshal(obj["spec"])
+	if err != nil {
+		return nil, err
+	}
+	var wp istioext.WasmPlugin
+	if err := protojson.Unmarshal(spec, &wp); err != nil {
+		return nil, err
+	}
+	return &wp, nil
+}
+
+func TestIstioExample(t *testing.T) {
+	objs := k8sObjects(t, "istio/wasmplugin.yaml")
+	if len(objs) != 1 {
+		t.Fatalf("want one WasmPlugin, got %d objects", len(objs))
+	}
+	wp, err := istioWasmPlugin(objs[0])
+	if err != nil {
+		t.Fatalf("wasmplugin.yaml: %v", err)
+	}
+	if wp.GetPhase() != istioext.PluginPhase_AUTHN {
+		t.Errorf("phase = %v, want AUTHN (before Istio's authentication filters)", wp.GetPhase())
+	}
+	if wp.GetPriority() == nil || wp.GetPriority().GetValue() < 100 {
+		t.Errorf("priority = %v, want a high priority so it runs first within AUTHN", wp.GetPriority())
+	}
+	if wp.GetFailStrategy() != istioext.FailStrategy_FAIL_CLOSE {
+		t.Errorf("failStrategy = %v, want FAIL_CLOSE", wp.GetFailStrategy())
+	}
+	if !strings.HasPrefix(wp.GetUrl(), "oci://") {
+		t.Errorf("url = %q, want an OCI image", wp.GetUrl())
+	}
+	// Istio hands pluginConfig to the plugin as JSON.
+	config, err := protojson.Marshal(wp.GetPluginConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsePolicy(t, "wasmplugin.yaml pluginConfig", config)
+}
+
+func TestIstioExampleSchemaCatchesMistakes(t *testing.T) {
+	tests := []struct {
+		desc string
+		edit func(spec map[string]any)
+	}{
+		{desc: "unknown spec field", edit: func(s map[string]any) { s["phaze"] = "AUTHN" }},
+		{desc: "unknown phase", edit: func(s map[string]any) { s["phase"] = "FIRST" }},
+		{desc: "priority not a number", edit: func(s map[string]any) { s["priority"] = "high" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			obj := k8sObjects(t, "istio/wasmplugin.yaml")[0]
+			tt.edit(obj["spec"].(map[string]any))
+			if _, err := istioWasmPlugin(obj); err == nil {
+				t.Error("the mistake was accepted")
+			}
+		})
+	}
+}
+
+// egSchema returns the openAPIV3Schema Envoy Gateway v1.9.1 defines for kind.
+func egSchema(t *testing.T, kind string) map[string]any {
+	t.Helper()
+	switch kind {
+	case "EnvoyExtensionPolicy":
+		data, err := os.ReadFile("envoy-gateway/testdata/gateway.envoyproxy.io_envoyextensionpolicies.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var crd struct {
+			Spec struct {
+				Versions []struct {
+					Name   string `json:"name"`
+					Schema struct {
+						OpenAPIV3Schema map[string]any `json:"openAPIV3Schema"`
+					} `json:"schema"`
+				} `json:"versions"`
+			} `json:"spec"`
+		}
+		if err := yaml.Unmarshal(data, &crd); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range crd.Spec.Versions {
+			if v.Name == "v1alpha1" {
+				return v.Schema.OpenAPIV3Schema
+			}
+		}
+		t.Fatal("no v1alpha1 in the EnvoyExtensionPolicy CRD")
+	case "EnvoyProxy":
+		data, err := os.ReadFile("envoy-gateway/testdata/envoyproxy-filterorder.schema.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s map[string]any
+		if err := json.Unmarshal(data, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	t.Fatalf("no Envoy Gateway schema for kind %q", kind)
+	return nil
+}
+
+func validateEG(t *testing.T, obj map[string]any) *openAPIValidator {
+	t.Helper()
+	if obj["apiVersion"] != "gateway.envoyproxy.io/v1alpha1" {
+		t.Fatalf("apiVersion = %v, want gateway.envoyproxy.io/v1alpha1", obj["apiVersion"])
+	}
+	kind, _ := obj["kind"].(string)
+	v := &openAPIValidator{}
+	v.validate(egSchema(t, kind), obj, kind)
+	return v
+}
+
+func TestEnvoyGatewayExample(t *testing.T) {
+	objs := k8sObjects(t, "envoy-gateway/extension-policy.yaml")
+	var policies, orders int
+	for _, obj := range objs {
+		v := validateEG(t, obj)
+		for _, err := range v.errs {
+			t.Errorf("extension-policy.yaml: %v", err)
+		}
+		t.Logf("%s: %d CEL rules not evaluated (the API server checks them)", obj["kind"], v.celSkipped)
+		spec := obj["spec"].(map[string]any)
+		switch obj["kind"] {
+		case "EnvoyExtensionPolicy":
+			policies++
+			wasm, _ := spec["wasm"].([]any)
+			if len(wasm) == 0 {
+				t.Fatal("EnvoyExtensionPolicy has no wasm entry")
+			}
+			for _, w := range wasm {
+				w := w.(map[string]any)
+				if w["failOpen"] != false {
+					t.Errorf("wasm %v: failOpen = %v, want an explicit false", w["name"], w["failOpen"])
+				}
+				config, err := json.Marshal(w["config"])
+				if err != nil {
+					t.Fatal(err)
+				}
+				parsePolicy(t, "extension-policy.yaml wasm config", config)
+			}
+		case "EnvoyProxy":
+			orders++
+			// Envoy Gateway's default order puts wasm after ext_authz,
+			// basic_auth, oauth2 and jwt_authn; the example must move it
+			// before the first of them.
+			var moved bool
+			for _, fo := range spec["filterOrder"].([]any) {
+				fo := fo.(map[string]any)
+				moved = moved || fo["name"] == wasmFilter && fo["before"] == "envoy.filters.http.ext_authz"
+			}
+			if !moved {
+				t.Errorf("EnvoyProxy.filterOrder must put %s before envoy.filters.http.ext_authz", wasmFilter)
+			}
+		}
+	}
+	if policies != 1 || orders != 1 {
+		t.Errorf("want one EnvoyExtensionPolicy and one EnvoyProxy, got %d and %d", policies, orders)
+	}
+}
+
+func TestEnvoyGatewaySchemaCatchesMistakes(t *testing.T) {
+	tests := []struct {
+		desc string
+		kind string
+		edit func(spec map[string]any)
+	}{
+		{desc: "unknown wasm field", kind: "EnvoyExtensionPolicy", edit: func(s map[string]any) {
+			s["wasm"].([]any)[0].(map[string]any)["rootId"] = "cors"
+		}},
+		{desc: "bad code type", kind: "EnvoyExtensionPolicy", edit: func(s map[string]any) {
+			s["wasm"].([]any)[0].(map[string]any)["code"].(map[string]any)["type"] = "File"
+		}},
+		{desc: "failOpen not a boolean", kind: "EnvoyExtensionPolicy", edit: func(s map[string]any) {
+			s["wasm"].([]any)[0].(map[string]any)["failOpen"] = "no"
+		}},
+		{desc: "missing code", kind: "EnvoyExtensionPolicy", edit: func(s map[string]any) {
+			delete(s["wasm"].([]any)[0].(map[string]any), "code")
+		}},
+		{desc: "unknown filter name", kind: "EnvoyProxy", edit: func(s map[string]any) {
+			s["filterOrder"].([]any)[0].(map[string]any)["before"] = "envoy.filters.http.jwt"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			for _, obj := range k8sObjects(t, "envoy-gateway/extension-policy.yaml") {
+				if obj["kind"] != tt.kind {
+					continue
+				}
+				tt.edit(obj["spec"].(map[string]any))
+				if v := validateEG(t, obj); len(v.errs) == 0 {
+					t.Error("the mistake was accepted")
+				}
+				return
+			}
+			t.Fatalf("no %s in the example", tt.kind)
+		})
+	}
+}
+
+// TestConfigFiles parses every examples/**/cors*.json.
+func TestConfigFiles(t *testing.T) {
+	var n int
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if ok, _ := filepath.Match("cors*.json", d.Name()); ok {
+			n++
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			parsePolicy(t, path, data)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no examples/**/cors*.json found")
+	}
+}
