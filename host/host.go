@@ -399,12 +399,29 @@ func (vm *VM) call1(fn api.Function, args ...uint64) (uint64, error) {
 	}
 	st := vm.stack[:]
 	copy(st, args)
-	before := len(vm.violations)
+	before, logsBefore := len(vm.violations), len(vm.logs)
 	if err := fn.CallWithStack(vm.ctx, st); err != nil {
+		name := fn.Definition().Name()
+		if names := fn.Definition().ExportNames(); len(names) > 0 {
+			name = names[0]
+		}
+		// What the guest wrote to stderr while dying (a Go "fatal error").
+		var stderr strings.Builder
+		for _, e := range vm.logs[min(logsBefore, len(vm.logs)):] {
+			if e.Level == LogError {
+				stderr.WriteString(e.Message)
+			}
+		}
+		if msg := strings.Join(strings.Fields(stderr.String()), " "); msg != "" {
+			if len(msg) > 400 {
+				msg = msg[:400] + "..."
+			}
+			err = fmt.Errorf("%w; guest stderr: %s", err, msg)
+		}
 		if n := len(vm.violations); n > before {
-			vm.failed = fmt.Errorf("host: %s: %w: %s (the VM is dead): %v", fn.Definition().Name(), ErrRestrictedCallback, vm.violations[n-1], err)
+			vm.failed = fmt.Errorf("host: %s: %w: %s (the VM is dead): %v", name, ErrRestrictedCallback, vm.violations[n-1], err)
 		} else {
-			vm.failed = fmt.Errorf("host: %s: %w (the VM is dead)", fn.Definition().Name(), err)
+			vm.failed = fmt.Errorf("host: %s: %w (the VM is dead)", name, err)
 		}
 		return 0, vm.failed
 	}

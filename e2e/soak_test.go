@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/corsfilter/corsfilter/host"
+)
+
+// soakRequests is the mix of the soak test and the benchmarks.
+var soakRequests = []struct {
+	name string
+	req  host.Request
+	up   host.Response
+}{
+	{name: "preflight-allowed", req: preflight(app, "PUT", "x-token")},
+	{name: "preflight-denied", req: preflight(evil, "PUT", "")},
+	{name: "actual-allowed", req: actual("GET", app), up: host.Response{Status: 200, Headers: h("content-type", "application/json", "vary", "Accept-Encoding", "access-control-allow-origin", "*")}},
+	{name: "actual-denied", req: actual("POST", evil)},
+	{name: "not-cors", req: actual("GET", ""), up: host.Response{Status: 200, Headers: h("content-type", "text/html")}},
+}
+
+// Test_that_memory_stays_flat_over_100k_streams runs 100,000 streams on one
+// VM, as one Envoy worker would, under the older-Envoy emulation (poll_oneoff
+// answers ENOSYS): linear memory must not grow after warm-up, and the plugin
+// must make no restricted call and never call poll_oneoff.
+func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long: 100,000 streams")
+	}
+	vm := newVM(t, corsPlugin, credentialed)
+	const warmup, total = 10_000, 100_000
+	var afterWarmup uint32
+	for i := range total {
+		s := soakRequests[i%len(soakRequests)]
+		res, err := vm.Stream(s.req, func(host.Request) host.Response { return s.up })
+		if err != nil {
+			t.Fatalf("stream %d (%s): %v", i, s.name, err)
+		}
+		if res.Status == 0 {
+			t.Fatalf("stream %d (%s): no status", i, s.name)
+		}
+		if i+1 == warmup {
+			afterWarmup = vm.MemorySize()
+		}
+		if i%10_000 == 0 {
+			vm.ResetLogs() // host-side retention only; the guest is unaffected
+		}
+	}
+	final := vm.MemorySize()
+	t.Logf("linear memory: %d bytes (%.1f MiB) after %d streams, %d bytes (%.1f MiB) after %d",
+		afterWarmup, float64(afterWarmup)/(1<<20), warmup, final, float64(final)/(1<<20), total)
+	if final > afterWarmup {
+		t.Errorf("linear memory grew from %d to %d bytes between stream %d and %d", afterWarmup, final, warmup, total)
+	}
+	if got := vm.Streams(); got != total {
+		t.Errorf("streams: got %d; want %d", got, total)
+	}
+	if got, _ := vm.Metric("cors.default.preflight_allowed"); got != total/uint64(len(soakRequests)) {
+		t.Errorf("cors.default.preflight_allowed: got %d; want %d", got, total/len(soakRequests))
+	}
+	checkHealthy(t, vm)
+}
+
+// BenchmarkStream runs a whole stream (context create, request headers,
+// upstream, response headers, done, log, delete) through cors.wasm and, for
+// the same requests, through noop.wasm built with the same toolchain and ABI
+// layer: the ratio is the filter's cost (budget: ≤ 1.3×).
+//
+//	go test -run '^$' -bench BenchmarkStream ./e2e/
+func BenchmarkStream(b *testing.B) {
+	requireWasm(b)
+	plugins := []struct {
+		name   string
+		plugin *host.Plugin
+		config string
+	}{
+		{name: "cors", plugin: corsPlugin, config: credentialed},
+		{name: "noop", plugin: noopPlugin, config: credentialed},
+	}
+	for _, p := range plugins {
+		for _, s := range soakRequests {
+			b.Run("plugin="+p.name+"/req="+s.name, func(b *testing.B) {
+				vm := newVM(b, p.plugin, p.config)
+				up := func(host.Request) host.Response { return s.up }
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := vm.Stream(s.req, up); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				vm.ResetLogs()
+			})
+		}
+	}
+}
