@@ -1,0 +1,41 @@
+// Command filter is the CORS filter: a proxy-wasm plugin for Envoy's
+// envoy.filters.http.wasm, built with the standard Go toolchain
+// (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared, see `make build`).
+//
+// The plugin is thin glue. Every decision comes from package policy; this
+// package gathers the request facts from the host, calls policy.Decide once
+// per request, and translates the Decision into host calls:
+//
+//	          Envoy (proxy-wasm host)
+//	             │ plugin config            │ request headers, xds.route_name
+//	             ▼                          ▼
+//	OnPluginStart: policy.Parse   OnHttpRequestHeaders: policy.Decide
+//	(invalid → start fails,         ├─ Respond → local reply (preflight, 403)
+//	 every error logged)            ├─ Forward → remember the decision
+//	                                └─ Ignore / report_only → count only
+//	                                        │
+//	                              OnHttpResponseHeaders (upstream reply or a
+//	                              later filter's local reply, e.g. JWT 401):
+//	                              strip upstream CORS headers, add ours,
+//	                              merge Vary
+//
+// Counters are named cors.<rule>.<outcome> (policy.Outcomes, plus
+// report_only_divergence and upstream_cors_overridden per rule) and
+// cors.unmatched, cors.internal_fault. A fault in a host call never breaks a
+// request: the stream continues unchanged, the fault is counted and logged at
+// warn level.
+//
+// Deployment rules:
+//   - Put the CORS filter before authentication (JWT, ext_authz, RBAC):
+//     preflights carry no credentials and must be answered before they are
+//     rejected, and a later filter's 401 or 403 then still gets CORS headers
+//     so the browser app can read it.
+//   - Keep the Vary header the filter sets: caches between the proxy and the
+//     browser must key responses by Origin.
+//   - Do not stack CORS filters, nor enable Envoy's own CORS filter or
+//     upstream CORS middleware on the same routes: the filter owns the CORS
+//     headers of the routes it governs, and two owners produce duplicate or
+//     contradictory headers.
+//   - Do not cache OPTIONS responses in a shared cache ahead of the filter;
+//     preflight answers depend on Origin and the requested method and headers.
+package main

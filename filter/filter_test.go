@@ -1,0 +1,429 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
+	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+)
+
+const (
+	app   = "https://app.example.com"
+	evil  = "https://evil.example"
+	basic = `{"allowed_origins":["https://app.example.com"]}`
+	creds = `{"allowed_origins":["https://app.example.com"],"allow_credentials":true,
+		"allowed_methods":["PUT"],"allowed_request_headers":["content-type"]}`
+	routes = `{"rules":[
+		{"name":"public","match":{"route_names":["public-route"]},"allowed_origins":["https://app.example.com"]},
+		{"name":"admin","match":{"route_names":["admin-route"]},"allowed_origins":["https://admin.example.com"],
+		 "reject_disallowed_origins":true}]}`
+)
+
+// start runs the plugin with config in the SDK's host emulator and requires
+// a successful start.
+func start(t *testing.T, config string) proxytest.HostEmulator {
+	t.Helper()
+	host := newHost(t, config)
+	if st := host.StartPlugin(); st != types.OnPluginStartStatusOK {
+		t.Fatalf("plugin start failed: %v", host.GetCriticalLogs())
+	}
+	return host
+}
+
+func newHost(t *testing.T, config string) proxytest.HostEmulator {
+	t.Helper()
+	opt := proxytest.NewEmulatorOption().WithVMContext(&vmContext{}).WithPluginConfiguration([]byte(config))
+	host, reset := proxytest.NewHostEmulator(opt)
+	t.Cleanup(reset)
+	return host
+}
+
+// headers builds a header list from name, value pairs.
+func headers(kv ...string) [][2]string {
+	var hs [][2]string
+	for i := 0; i+1 < len(kv); i += 2 {
+		hs = append(hs, [2]string{kv[i], kv[i+1]})
+	}
+	return hs
+}
+
+func preflight(origin, method string, extra ...string) [][2]string {
+	return append(headers(":method", "OPTIONS", ":scheme", "https", ":authority", "api.example.com",
+		":path", "/things", "origin", origin, "access-control-request-method", method), headers(extra...)...)
+}
+
+func get(extra ...string) [][2]string {
+	return append(headers(":method", "GET", ":scheme", "https", ":authority", "api.example.com",
+		":path", "/things"), headers(extra...)...)
+}
+
+// values returns every value of the header name, case-insensitively.
+func values(hs [][2]string, name string) []string {
+	var vs []string
+	for _, h := range hs {
+		if strings.EqualFold(h[0], name) {
+			vs = append(vs, h[1])
+		}
+	}
+	return vs
+}
+
+func corsHeaders(hs [][2]string) [][2]string {
+	var out [][2]string
+	for _, h := range hs {
+		if strings.HasPrefix(strings.ToLower(h[0]), "access-control-") {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func counter(t *testing.T, host proxytest.HostEmulator, name string) uint64 {
+	t.Helper()
+	v, err := host.GetCounterMetric(name)
+	if err != nil {
+		t.Fatalf("counter %s: %v", name, err)
+	}
+	return v
+}
+
+func wantCounters(t *testing.T, host proxytest.HostEmulator, want map[string]uint64) {
+	t.Helper()
+	for name, n := range want {
+		if got := counter(t, host, name); got != n {
+			t.Errorf("counter %s = %d, want %d", name, got, n)
+		}
+	}
+}
+
+func varies(hs [][2]string, token string) bool {
+	for _, v := range values(hs, "vary") {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestPreflight(t *testing.T) {
+	tests := []struct {
+		desc    string
+		config  string
+		request [][2]string
+		status  uint32
+		want    map[string]string // expected CORS headers; nil means none at all
+		counter string
+	}{
+		{
+			desc: "allowed without credentials", config: basic,
+			request: preflight(app, "GET"), status: 204,
+			want:    map[string]string{"access-control-allow-origin": app},
+			counter: "cors.default.preflight_allowed",
+		},
+		{
+			desc: "allowed with credentials", config: creds,
+			request: preflight(app, "PUT", "access-control-request-headers", "content-type"), status: 204,
+			want: map[string]string{"access-control-allow-origin": app, "access-control-allow-credentials": "true",
+				"access-control-allow-methods": "PUT", "access-control-allow-headers": "content-type"},
+			counter: "cors.default.preflight_allowed",
+		},
+		{
+			desc: "denied origin", config: basic,
+			request: preflight(evil, "GET"), status: 403,
+			counter: "cors.default.preflight_denied_origin",
+		},
+		{
+			desc: "denied method with credentials", config: creds,
+			request: preflight(app, "DELETE"), status: 403,
+			counter: "cors.default.preflight_denied_method",
+		},
+		{
+			desc: "denied header with credentials", config: creds,
+			request: preflight(app, "PUT", "access-control-request-headers", "x-secret"), status: 403,
+			counter: "cors.default.preflight_denied_headers",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			host := start(t, tc.config)
+			id := host.InitializeHttpContext()
+			if action := host.CallOnRequestHeaders(id, tc.request, true); action != types.ActionPause {
+				t.Fatalf("action = %v, want pause (answered locally)", action)
+			}
+			reply := host.GetSentLocalResponse(id)
+			if reply == nil {
+				t.Fatal("no local reply")
+			}
+			if reply.StatusCode != tc.status {
+				t.Errorf("status = %d, want %d", reply.StatusCode, tc.status)
+			}
+			got := corsHeaders(reply.Headers)
+			if tc.want == nil && len(got) > 0 {
+				t.Errorf("denied preflight discloses the policy: %v", got)
+			}
+			for name, want := range tc.want {
+				if v := values(reply.Headers, name); !slices.Equal(v, []string{want}) {
+					t.Errorf("%s = %q, want [%q]", name, v, want)
+				}
+			}
+			if tc.status == 204 && !varies(reply.Headers, "origin") {
+				t.Errorf("allowed preflight has no Vary: Origin: %v", reply.Headers)
+			}
+			wantCounters(t, host, map[string]uint64{tc.counter: 1})
+
+			// Envoy runs the response path on our own local reply: it must
+			// pass unchanged, not be decorated a second time.
+			before := slices.Clone(reply.Headers)
+			host.CallOnResponseHeaders(id, reply.Headers, false)
+			if got := host.GetCurrentResponseHeaders(id); !slices.Equal(got, before) {
+				t.Errorf("own local reply changed in the response path:\n got %v\nwant %v", got, before)
+			}
+		})
+	}
+}
+
+func TestDenialsAreLoggedAtDebug(t *testing.T) {
+	host := start(t, basic)
+	id := host.InitializeHttpContext()
+	host.CallOnRequestHeaders(id, preflight(evil, "GET"), true)
+	logs := strings.Join(host.GetDebugLogs(), "\n")
+	for _, want := range []string{"cors: ", "default", `"` + evil + `"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("debug log %q lacks %q", logs, want)
+		}
+	}
+	if info := strings.Join(host.GetInfoLogs(), "\n"); strings.Contains(info, evil) {
+		t.Errorf("denial logged above debug: %q", info)
+	}
+}
+
+func TestActualRequest(t *testing.T) {
+	upstream := headers(":status", "200", "content-type", "application/json", "vary", "Accept-Encoding",
+		"access-control-allow-origin", "*", "access-control-allow-credentials", "true",
+		"access-control-expose-headers", "x-internal")
+	tests := []struct {
+		desc       string
+		config     string
+		request    [][2]string
+		response   [][2]string
+		acao       []string // expected Access-Control-Allow-Origin values
+		vary       []string // expected Vary values (single merged line)
+		overridden uint64
+		counter    string
+	}{
+		{
+			desc: "allowed origin, permissive upstream replaced", config: basic,
+			request: get("origin", app), response: upstream,
+			acao: []string{app}, vary: []string{"Accept-Encoding, Origin"},
+			overridden: 1, counter: "cors.default.actual_allowed",
+		},
+		{
+			desc: "disallowed origin gets no CORS headers", config: basic,
+			request: get("origin", evil), response: upstream,
+			vary: []string{"Accept-Encoding, Origin"}, overridden: 1, counter: "cors.default.actual_denied",
+		},
+		{
+			desc: "not CORS still varies on Origin", config: basic,
+			request: get(), response: headers(":status", "200", "vary", "accept-encoding", "vary", "cookie"),
+			vary: []string{"accept-encoding, cookie, Origin"}, counter: "cors.default.not_cors",
+		},
+		{
+			desc: "later filter's 401 is decorated", config: basic,
+			request: get("origin", app), response: headers(":status", "401", "www-authenticate", "Bearer"),
+			acao: []string{app}, vary: []string{"Origin"}, counter: "cors.default.actual_allowed",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			host := start(t, tc.config)
+			id := host.InitializeHttpContext()
+			if action := host.CallOnRequestHeaders(id, tc.request, true); action != types.ActionContinue {
+				t.Fatalf("request action = %v, want continue", action)
+			}
+			if reply := host.GetSentLocalResponse(id); reply != nil {
+				t.Fatalf("unexpected local reply %d", reply.StatusCode)
+			}
+			if action := host.CallOnResponseHeaders(id, tc.response, false); action != types.ActionContinue {
+				t.Fatalf("response action = %v, want continue", action)
+			}
+			got := host.GetCurrentResponseHeaders(id)
+			if v := values(got, "access-control-allow-origin"); !slices.Equal(v, tc.acao) {
+				t.Errorf("access-control-allow-origin = %q, want %q", v, tc.acao)
+			}
+			if tc.acao == nil {
+				if c := corsHeaders(got); len(c) > 0 {
+					t.Errorf("CORS headers on a denied request: %v", c)
+				}
+			}
+			if v := values(got, "access-control-expose-headers"); slices.Contains(v, "x-internal") {
+				t.Errorf("upstream's expose-headers survived: %q", v)
+			}
+			if v := values(got, "vary"); !slices.Equal(v, tc.vary) {
+				t.Errorf("vary = %q, want %q", v, tc.vary)
+			}
+			if v := values(got, "content-type"); len(values(tc.response, "content-type")) > 0 && len(v) == 0 {
+				t.Error("unrelated upstream header removed")
+			}
+			wantCounters(t, host, map[string]uint64{
+				tc.counter:                              1,
+				"cors.default.upstream_cors_overridden": tc.overridden,
+				"cors.internal_fault":                   0,
+			})
+		})
+	}
+}
+
+func TestRejectDisallowedOrigin(t *testing.T) {
+	host := start(t, `{"allowed_origins":["https://app.example.com"],"reject_disallowed_origins":true}`)
+	id := host.InitializeHttpContext()
+	if action := host.CallOnRequestHeaders(id, get("origin", evil), true); action != types.ActionPause {
+		t.Fatalf("action = %v, want pause", action)
+	}
+	if reply := host.GetSentLocalResponse(id); reply == nil || reply.StatusCode != 403 {
+		t.Fatalf("local reply = %+v, want 403", reply)
+	}
+}
+
+func TestReportOnlyChangesNothing(t *testing.T) {
+	host := start(t, `{"allowed_origins":["https://app.example.com"],"mode":"report_only"}`)
+	upstream := headers(":status", "200", "access-control-allow-origin", "*", "vary", "accept-encoding")
+	tests := []struct {
+		desc    string
+		request [][2]string
+	}{
+		{"denied preflight", preflight(evil, "GET")},
+		{"allowed preflight", preflight(app, "GET")},
+		{"denied actual", get("origin", evil)},
+		{"allowed actual", get("origin", app)},
+	}
+	for _, tc := range tests {
+		id := host.InitializeHttpContext()
+		if action := host.CallOnRequestHeaders(id, tc.request, true); action != types.ActionContinue {
+			t.Errorf("%s: action = %v, want continue", tc.desc, action)
+		}
+		if reply := host.GetSentLocalResponse(id); reply != nil {
+			t.Errorf("%s: local reply %d in report_only", tc.desc, reply.StatusCode)
+		}
+		host.CallOnResponseHeaders(id, upstream, false)
+		if got := host.GetCurrentResponseHeaders(id); !slices.Equal(got, upstream) {
+			t.Errorf("%s: response changed: %v", tc.desc, got)
+		}
+	}
+	wantCounters(t, host, map[string]uint64{
+		"cors.default.preflight_denied_origin":  1,
+		"cors.default.preflight_allowed":        1,
+		"cors.default.actual_denied":            1,
+		"cors.default.actual_allowed":           1,
+		"cors.default.report_only_divergence":   2,
+		"cors.default.upstream_cors_overridden": 0,
+	})
+}
+
+func TestRouteSelectionAndMetrics(t *testing.T) {
+	host := start(t, routes)
+	tests := []struct {
+		route  string // "" = property absent
+		origin string
+		pause  bool
+	}{
+		{"public-route", app, false},
+		{"public-route", app, false},
+		{"admin-route", app, true}, // app is not allowed on admin: rejected
+		{"admin-route", "https://admin.example.com", false},
+		{"other-route", app, false},
+		{"", app, false},
+	}
+	for _, tc := range tests {
+		if tc.route != "" {
+			if err := host.SetProperty([]string{"xds", "route_name"}, []byte(tc.route)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		id := host.InitializeHttpContext()
+		action := host.CallOnRequestHeaders(id, get("origin", tc.origin), true)
+		if got := action == types.ActionPause; got != tc.pause {
+			t.Errorf("route %q origin %s: paused = %t, want %t", tc.route, tc.origin, got, tc.pause)
+		}
+	}
+	wantCounters(t, host, map[string]uint64{
+		"cors.public.actual_allowed": 2,
+		"cors.public.actual_denied":  0,
+		"cors.admin.actual_denied":   1,
+		"cors.admin.actual_allowed":  1,
+		"cors.unmatched":             2,
+		"cors.internal_fault":        0,
+	})
+	if _, err := host.GetCounterMetric("cors.public.unmatched"); err == nil {
+		t.Error("unmatched defined per rule; it has no rule")
+	}
+}
+
+func TestInvalidConfigFailsStart(t *testing.T) {
+	tests := []struct {
+		desc   string
+		config string
+		want   []string // substrings, each on its own critical log line
+	}{
+		{"empty", ``, []string{"cors: plugin configuration is required"}},
+		{"every error listed", `{"allowed_origins":["https://App.example.com"],"max_age_seconds":999999,"mode":"audit"}`,
+			[]string{"cors: invalid plugin configuration", "allowed_origins[0]", "max_age_seconds", "mode"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			host := newHost(t, tc.config)
+			if st := host.StartPlugin(); st != types.OnPluginStartStatusFailed {
+				t.Fatal("plugin started with an invalid configuration")
+			}
+			logs := host.GetCriticalLogs()
+			for _, want := range tc.want {
+				n := 0
+				for _, l := range logs {
+					if strings.Contains(l, want) {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("%d critical log lines contain %q, want 1: %q", n, want, logs)
+				}
+			}
+			for _, l := range logs {
+				if !strings.HasPrefix(l, "cors: ") {
+					t.Errorf("log line %q lacks the cors: prefix", l)
+				}
+			}
+		})
+	}
+}
+
+func TestStartLogsEffectivePolicy(t *testing.T) {
+	host := start(t, `{"allowed_origins":["https://app.example.com"],"max_age_seconds":86400}`)
+	info := strings.Join(host.GetInfoLogs(), "\n")
+	if !strings.Contains(info, "cors: ") || !strings.Contains(info, app) {
+		t.Errorf("start log %q lacks the effective policy", info)
+	}
+	if len(host.GetWarnLogs()) == 0 {
+		t.Error("max age above 7200 not warned about")
+	}
+}
+
+func TestPanicIsContained(t *testing.T) {
+	host := start(t, basic)
+	p := &pluginContext{}
+	p.metrics = defineMetrics([]string{"default"}) // same names: same host counters
+	action := func() (a types.Action) {
+		defer p.guard("test callback", &a)
+		a = types.ActionPause
+		panic("boom")
+	}()
+	if action != types.ActionContinue {
+		t.Errorf("action after a panic = %v, want continue", action)
+	}
+	wantCounters(t, host, map[string]uint64{"cors.internal_fault": 1})
+	if warn := strings.Join(host.GetWarnLogs(), "\n"); !strings.Contains(warn, "cors: internal fault: test callback: boom") {
+		t.Errorf("warn log %q does not report the fault", warn)
+	}
+}
