@@ -349,7 +349,7 @@ func readLayer(t *testing.T, dir string) layerDecls {
 			case *ast.FuncDecl:
 				sig := funcSig(d.Type)
 				if d.Recv != nil {
-					if len(d.Recv.List) == 1 && gotypes.ExprString(d.Recv.List[0].Type) == "host" {
+					if len(d.Recv.List) == 1 && gotypes.ExprString(d.Recv.List[0].Type) == "*host" {
 						layer.hostMethods[d.Name.Name] = sig
 					}
 					continue

@@ -48,27 +48,31 @@ func registerMockWasmHost(h proxyWasmHost) (release func())
 func init() {
 	keepMethods()
 	// The SDK's lock is taken for good: this host is the only one.
-	registerMockWasmHost(host{})
+	registerMockWasmHost(&host{})
 }
 
 // keepMethods references every host method. The linker keeps a method only
 // when some interface call matches it by name and type, and the SDK calls
 // them with its own named types, so without this the methods are dropped:
 // the build then imports no env.proxy_* function and dies with "unreachable
-// method called. linker bug?" on the first host call.
+// method called. linker bug?" on the first host call. The methods have
+// pointer receivers and the expressions name (*host).M: the interface's
+// method table points at exactly these functions. (With value receivers it
+// would point at the compiler's (*host).M wrappers, which a reference to
+// host.M does not keep.)
 func keepMethods() {
-	keep(host.ProxyLog, host.ProxySetProperty, host.ProxyGetProperty,
-		host.ProxySendLocalResponse, host.ProxyGetSharedData, host.ProxySetSharedData,
-		host.ProxyRegisterSharedQueue, host.ProxyResolveSharedQueue,
-		host.ProxyDequeueSharedQueue, host.ProxyEnqueueSharedQueue,
-		host.ProxyGetHeaderMapValue, host.ProxyAddHeaderMapValue,
-		host.ProxyReplaceHeaderMapValue, host.ProxyContinueStream, host.ProxyCloseStream,
-		host.ProxyRemoveHeaderMapValue, host.ProxyGetHeaderMapPairs,
-		host.ProxySetHeaderMapPairs, host.ProxyGetBufferBytes, host.ProxySetBufferBytes,
-		host.ProxyHttpCall, host.ProxyCallForeignFunction,
-		host.ProxySetTickPeriodMilliseconds, host.ProxySetEffectiveContext, host.ProxyDone,
-		host.ProxyDefineMetric, host.ProxyIncrementMetric, host.ProxyRecordMetric,
-		host.ProxyGetMetric)
+	keep((*host).ProxyLog, (*host).ProxySetProperty, (*host).ProxyGetProperty,
+		(*host).ProxySendLocalResponse, (*host).ProxyGetSharedData, (*host).ProxySetSharedData,
+		(*host).ProxyRegisterSharedQueue, (*host).ProxyResolveSharedQueue,
+		(*host).ProxyDequeueSharedQueue, (*host).ProxyEnqueueSharedQueue,
+		(*host).ProxyGetHeaderMapValue, (*host).ProxyAddHeaderMapValue,
+		(*host).ProxyReplaceHeaderMapValue, (*host).ProxyContinueStream, (*host).ProxyCloseStream,
+		(*host).ProxyRemoveHeaderMapValue, (*host).ProxyGetHeaderMapPairs,
+		(*host).ProxySetHeaderMapPairs, (*host).ProxyGetBufferBytes, (*host).ProxySetBufferBytes,
+		(*host).ProxyHttpCall, (*host).ProxyCallForeignFunction,
+		(*host).ProxySetTickPeriodMilliseconds, (*host).ProxySetEffectiveContext, (*host).ProxyDone,
+		(*host).ProxyDefineMetric, (*host).ProxyIncrementMetric, (*host).ProxyRecordMetric,
+		(*host).ProxyGetMetric)
 }
 
 // kept holds the method expressions, so no optimisation can discard them.
@@ -135,25 +139,25 @@ func (o *out) bytes(status uint32, data **byte, size *int) uint32 {
 // host implements proxyWasmHost on the env.proxy_* imports.
 type host struct{}
 
-func (host) ProxyLog(logLevel uint32, messageData *byte, messageSize int) uint32 {
+func (*host) ProxyLog(logLevel uint32, messageData *byte, messageSize int) uint32 {
 	return proxyLog(logLevel, messageData, uint32(messageSize))
 }
 
-func (host) ProxySetProperty(pathData *byte, pathSize int, valueData *byte, valueSize int) uint32 {
+func (*host) ProxySetProperty(pathData *byte, pathSize int, valueData *byte, valueSize int) uint32 {
 	return proxySetProperty(pathData, uint32(pathSize), valueData, uint32(valueSize))
 }
 
-func (host) ProxyGetProperty(pathData *byte, pathSize int, returnValueData **byte, returnValueSize *int) uint32 {
+func (*host) ProxyGetProperty(pathData *byte, pathSize int, returnValueData **byte, returnValueSize *int) uint32 {
 	o := enter()
 	defer leave()
 	return o.bytes(proxyGetProperty(pathData, uint32(pathSize), &o.data, &o.size), returnValueData, returnValueSize)
 }
 
-func (host) ProxySendLocalResponse(statusCode uint32, statusCodeDetailData *byte, statusCodeDetailsSize int, bodyData *byte, bodySize int, headersData *byte, headersSize int, grpcStatus int32) uint32 {
+func (*host) ProxySendLocalResponse(statusCode uint32, statusCodeDetailData *byte, statusCodeDetailsSize int, bodyData *byte, bodySize int, headersData *byte, headersSize int, grpcStatus int32) uint32 {
 	return proxySendLocalResponse(statusCode, statusCodeDetailData, uint32(statusCodeDetailsSize), bodyData, uint32(bodySize), headersData, uint32(headersSize), grpcStatus)
 }
 
-func (host) ProxyGetSharedData(keyData *byte, keySize int, returnValueData **byte, returnValueSize *int, returnCas *uint32) uint32 {
+func (*host) ProxyGetSharedData(keyData *byte, keySize int, returnValueData **byte, returnValueSize *int, returnCas *uint32) uint32 {
 	o := enter()
 	defer leave()
 	st := o.bytes(proxyGetSharedData(keyData, uint32(keySize), &o.data, &o.size, &o.id), returnValueData, returnValueSize)
@@ -163,11 +167,11 @@ func (host) ProxyGetSharedData(keyData *byte, keySize int, returnValueData **byt
 	return st
 }
 
-func (host) ProxySetSharedData(keyData *byte, keySize int, valueData *byte, valueSize int, cas uint32) uint32 {
+func (*host) ProxySetSharedData(keyData *byte, keySize int, valueData *byte, valueSize int, cas uint32) uint32 {
 	return proxySetSharedData(keyData, uint32(keySize), valueData, uint32(valueSize), cas)
 }
 
-func (host) ProxyRegisterSharedQueue(nameData *byte, nameSize int, returnID *uint32) uint32 {
+func (*host) ProxyRegisterSharedQueue(nameData *byte, nameSize int, returnID *uint32) uint32 {
 	o := enter()
 	defer leave()
 	st := proxyRegisterSharedQueue(nameData, uint32(nameSize), &o.id)
@@ -175,7 +179,7 @@ func (host) ProxyRegisterSharedQueue(nameData *byte, nameSize int, returnID *uin
 	return st
 }
 
-func (host) ProxyResolveSharedQueue(vmIDData *byte, vmIDSize int, nameData *byte, nameSize int, returnID *uint32) uint32 {
+func (*host) ProxyResolveSharedQueue(vmIDData *byte, vmIDSize int, nameData *byte, nameSize int, returnID *uint32) uint32 {
 	o := enter()
 	defer leave()
 	st := proxyResolveSharedQueue(vmIDData, uint32(vmIDSize), nameData, uint32(nameSize), &o.id)
@@ -183,59 +187,59 @@ func (host) ProxyResolveSharedQueue(vmIDData *byte, vmIDSize int, nameData *byte
 	return st
 }
 
-func (host) ProxyDequeueSharedQueue(queueID uint32, returnValueData **byte, returnValueSize *int) uint32 {
+func (*host) ProxyDequeueSharedQueue(queueID uint32, returnValueData **byte, returnValueSize *int) uint32 {
 	o := enter()
 	defer leave()
 	return o.bytes(proxyDequeueSharedQueue(queueID, &o.data, &o.size), returnValueData, returnValueSize)
 }
 
-func (host) ProxyEnqueueSharedQueue(queueID uint32, valueData *byte, valueSize int) uint32 {
+func (*host) ProxyEnqueueSharedQueue(queueID uint32, valueData *byte, valueSize int) uint32 {
 	return proxyEnqueueSharedQueue(queueID, valueData, uint32(valueSize))
 }
 
-func (host) ProxyGetHeaderMapValue(mapType uint32, keyData *byte, keySize int, returnValueData **byte, returnValueSize *int) uint32 {
+func (*host) ProxyGetHeaderMapValue(mapType uint32, keyData *byte, keySize int, returnValueData **byte, returnValueSize *int) uint32 {
 	o := enter()
 	defer leave()
 	return o.bytes(proxyGetHeaderMapValue(mapType, keyData, uint32(keySize), &o.data, &o.size), returnValueData, returnValueSize)
 }
 
-func (host) ProxyAddHeaderMapValue(mapType uint32, keyData *byte, keySize int, valueData *byte, valueSize int) uint32 {
+func (*host) ProxyAddHeaderMapValue(mapType uint32, keyData *byte, keySize int, valueData *byte, valueSize int) uint32 {
 	return proxyAddHeaderMapValue(mapType, keyData, uint32(keySize), valueData, uint32(valueSize))
 }
 
-func (host) ProxyReplaceHeaderMapValue(mapType uint32, keyData *byte, keySize int, valueData *byte, valueSize int) uint32 {
+func (*host) ProxyReplaceHeaderMapValue(mapType uint32, keyData *byte, keySize int, valueData *byte, valueSize int) uint32 {
 	return proxyReplaceHeaderMapValue(mapType, keyData, uint32(keySize), valueData, uint32(valueSize))
 }
 
-func (host) ProxyContinueStream(streamType uint32) uint32 { return proxyContinueStream(streamType) }
+func (*host) ProxyContinueStream(streamType uint32) uint32 { return proxyContinueStream(streamType) }
 
-func (host) ProxyCloseStream(streamType uint32) uint32 { return proxyCloseStream(streamType) }
+func (*host) ProxyCloseStream(streamType uint32) uint32 { return proxyCloseStream(streamType) }
 
-func (host) ProxyRemoveHeaderMapValue(mapType uint32, keyData *byte, keySize int) uint32 {
+func (*host) ProxyRemoveHeaderMapValue(mapType uint32, keyData *byte, keySize int) uint32 {
 	return proxyRemoveHeaderMapValue(mapType, keyData, uint32(keySize))
 }
 
-func (host) ProxyGetHeaderMapPairs(mapType uint32, returnValueData **byte, returnValueSize *int) uint32 {
+func (*host) ProxyGetHeaderMapPairs(mapType uint32, returnValueData **byte, returnValueSize *int) uint32 {
 	o := enter()
 	defer leave()
 	return o.bytes(proxyGetHeaderMapPairs(mapType, &o.data, &o.size), returnValueData, returnValueSize)
 }
 
-func (host) ProxySetHeaderMapPairs(mapType uint32, mapData *byte, mapSize int) uint32 {
+func (*host) ProxySetHeaderMapPairs(mapType uint32, mapData *byte, mapSize int) uint32 {
 	return proxySetHeaderMapPairs(mapType, mapData, uint32(mapSize))
 }
 
-func (host) ProxyGetBufferBytes(bufferType uint32, start int, maxSize int, returnBufferData **byte, returnBufferSize *int) uint32 {
+func (*host) ProxyGetBufferBytes(bufferType uint32, start int, maxSize int, returnBufferData **byte, returnBufferSize *int) uint32 {
 	o := enter()
 	defer leave()
 	return o.bytes(proxyGetBufferBytes(bufferType, uint32(start), uint32(maxSize), &o.data, &o.size), returnBufferData, returnBufferSize)
 }
 
-func (host) ProxySetBufferBytes(bufferType uint32, start int, maxSize int, bufferData *byte, bufferSize int) uint32 {
+func (*host) ProxySetBufferBytes(bufferType uint32, start int, maxSize int, bufferData *byte, bufferSize int) uint32 {
 	return proxySetBufferBytes(bufferType, uint32(start), uint32(maxSize), bufferData, uint32(bufferSize))
 }
 
-func (host) ProxyHttpCall(upstreamData *byte, upstreamSize int, headerData *byte, headerSize int, bodyData *byte, bodySize int, trailersData *byte, trailersSize int, timeout uint32, calloutIDPtr *uint32) uint32 {
+func (*host) ProxyHttpCall(upstreamData *byte, upstreamSize int, headerData *byte, headerSize int, bodyData *byte, bodySize int, trailersData *byte, trailersSize int, timeout uint32, calloutIDPtr *uint32) uint32 {
 	o := enter()
 	defer leave()
 	st := proxyHttpCall(upstreamData, uint32(upstreamSize), headerData, uint32(headerSize), bodyData, uint32(bodySize), trailersData, uint32(trailersSize), timeout, &o.id)
@@ -243,23 +247,23 @@ func (host) ProxyHttpCall(upstreamData *byte, upstreamSize int, headerData *byte
 	return st
 }
 
-func (host) ProxyCallForeignFunction(funcNamePtr *byte, funcNameSize int, paramPtr *byte, paramSize int, returnData **byte, returnSize *int) uint32 {
+func (*host) ProxyCallForeignFunction(funcNamePtr *byte, funcNameSize int, paramPtr *byte, paramSize int, returnData **byte, returnSize *int) uint32 {
 	o := enter()
 	defer leave()
 	return o.bytes(proxyCallForeignFunction(funcNamePtr, uint32(funcNameSize), paramPtr, uint32(paramSize), &o.data, &o.size), returnData, returnSize)
 }
 
-func (host) ProxySetTickPeriodMilliseconds(period uint32) uint32 {
+func (*host) ProxySetTickPeriodMilliseconds(period uint32) uint32 {
 	return proxySetTickPeriodMilliseconds(period)
 }
 
-func (host) ProxySetEffectiveContext(contextID uint32) uint32 {
+func (*host) ProxySetEffectiveContext(contextID uint32) uint32 {
 	return proxySetEffectiveContext(contextID)
 }
 
-func (host) ProxyDone() uint32 { return proxyDone() }
+func (*host) ProxyDone() uint32 { return proxyDone() }
 
-func (host) ProxyDefineMetric(metricType uint32, metricNameData *byte, metricNameSize int, returnMetricIDPtr *uint32) uint32 {
+func (*host) ProxyDefineMetric(metricType uint32, metricNameData *byte, metricNameSize int, returnMetricIDPtr *uint32) uint32 {
 	o := enter()
 	defer leave()
 	st := proxyDefineMetric(metricType, metricNameData, uint32(metricNameSize), &o.id)
@@ -267,15 +271,15 @@ func (host) ProxyDefineMetric(metricType uint32, metricNameData *byte, metricNam
 	return st
 }
 
-func (host) ProxyIncrementMetric(metricID uint32, offset int64) uint32 {
+func (*host) ProxyIncrementMetric(metricID uint32, offset int64) uint32 {
 	return proxyIncrementMetric(metricID, offset)
 }
 
-func (host) ProxyRecordMetric(metricID uint32, value uint64) uint32 {
+func (*host) ProxyRecordMetric(metricID uint32, value uint64) uint32 {
 	return proxyRecordMetric(metricID, value)
 }
 
-func (host) ProxyGetMetric(metricID uint32, returnMetricValue *uint64) uint32 {
+func (*host) ProxyGetMetric(metricID uint32, returnMetricValue *uint64) uint32 {
 	o := enter()
 	defer leave()
 	st := proxyGetMetric(metricID, &o.u64)
