@@ -67,7 +67,8 @@ type layerDecls struct {
 	linknames   map[string]signature // linkname target's name in internal
 	imports     map[string]signature // //go:wasmimport env name
 	hostIface   map[string]signature // proxyWasmHost
-	hostMethods map[string]signature // methods of host
+	hostMethods map[string]signature // methods of *host
+	kept        map[string]bool      // (*host).M expressions in keepMethods
 }
 
 func TestSignaturesMatchSDK(t *testing.T) {
@@ -116,6 +117,7 @@ func TestDriftIsDetected(t *testing.T) {
 			l.hostMethods["ProxyDone"] = signature{results: []string{"int32"}}
 		}},
 		{"layer interface misses a method", func(_ *sdkDecls, l *layerDecls) { delete(l.hostIface, "ProxyGetMetric") }},
+		{"layer forgets to keep a method", func(_ *sdkDecls, l *layerDecls) { delete(l.kept, "ProxyLog") }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -208,6 +210,13 @@ func compareABI(sdk sdkDecls, layer layerDecls) []string {
 			if _, ok := sdk.hostIface[name]; !ok {
 				add("%s.%s: not a method of the sdk's ProxyWasmHost", side.what, name)
 			}
+		}
+	}
+	// Trap 1: every method must be referenced as (*host).M from keepMethods,
+	// or the linker drops it from the interface table.
+	for name := range sdk.hostIface {
+		if !layer.kept[name] {
+			add("keepMethods: (*host).%s not referenced; the linker would drop it", name)
 		}
 	}
 	// Host calls: a wasm import per SDK //export in abi_hostcalls.go, with
@@ -328,7 +337,7 @@ func readLayer(t *testing.T, dir string) layerDecls {
 	layer := layerDecls{
 		exports: map[string]signature{}, linknames: map[string]signature{},
 		imports: map[string]signature{}, hostIface: map[string]signature{},
-		hostMethods: map[string]signature{},
+		hostMethods: map[string]signature{}, kept: map[string]bool{},
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "*_wasip1.go"))
 	if err != nil || len(files) == 0 {
@@ -348,6 +357,14 @@ func readLayer(t *testing.T, dir string) layerDecls {
 				}
 			case *ast.FuncDecl:
 				sig := funcSig(d.Type)
+				if d.Name.Name == "keepMethods" && d.Body != nil {
+					ast.Inspect(d.Body, func(n ast.Node) bool {
+						if sel, ok := n.(*ast.SelectorExpr); ok && gotypes.ExprString(sel.X) == "(*host)" {
+							layer.kept[sel.Sel.Name] = true
+						}
+						return true
+					})
+				}
 				if d.Recv != nil {
 					if len(d.Recv.List) == 1 && gotypes.ExprString(d.Recv.List[0].Type) == "*host" {
 						layer.hostMethods[d.Name.Name] = sig
