@@ -28,8 +28,13 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 		t.Skip("long: 100,000 streams")
 	}
 	vm := newVM(t, corsPlugin, credentialed)
-	const warmup, total = 10_000, 100_000
-	var afterWarmup uint32
+	// Measured: the guest's Go heap settles in 64 KiB steps whose timing
+	// depends on the GC pacer (it reads the clock); the last step came
+	// between stream 40k and 60k, then memory stayed flat to 400k. So at
+	// most one page of growth from 50k to 100k (a leak of 2 bytes per
+	// stream would exceed it), and at most two from 10k to 100k.
+	const early, warmup, total = 10_000, 50_000, 100_000
+	var atEarly, afterWarmup uint32
 	for i := range total {
 		s := soakRequests[i%len(soakRequests)]
 		res, err := vm.Stream(s.req, func(host.Request) host.Response { return s.up })
@@ -39,7 +44,10 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 		if res.Status == 0 {
 			t.Fatalf("stream %d (%s): no status", i, s.name)
 		}
-		if i+1 == warmup {
+		switch i + 1 {
+		case early:
+			atEarly = vm.MemorySize()
+		case warmup:
 			afterWarmup = vm.MemorySize()
 		}
 		if i%10_000 == 0 {
@@ -47,10 +55,13 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 		}
 	}
 	final := vm.MemorySize()
-	t.Logf("linear memory: %d bytes (%.1f MiB) after %d streams, %d bytes (%.1f MiB) after %d",
-		afterWarmup, float64(afterWarmup)/(1<<20), warmup, final, float64(final)/(1<<20), total)
-	if final > afterWarmup {
-		t.Errorf("linear memory grew from %d to %d bytes between stream %d and %d", afterWarmup, final, warmup, total)
+	t.Logf("linear memory: %.2f MiB after %d streams, %.2f MiB after %d, %.2f MiB after %d",
+		float64(atEarly)/(1<<20), early, float64(afterWarmup)/(1<<20), warmup, float64(final)/(1<<20), total)
+	if final > afterWarmup+65536 {
+		t.Errorf("linear memory grew from %d to %d bytes between stream %d and %d (more than one page)", afterWarmup, final, warmup, total)
+	}
+	if final > atEarly+2*65536 {
+		t.Errorf("linear memory grew from %d to %d bytes between stream %d and %d (more than two pages)", atEarly, final, early, total)
 	}
 	if got := vm.Streams(); got != total {
 		t.Errorf("streams: got %d; want %d", got, total)
