@@ -106,11 +106,30 @@ type originEntry struct {
 
 // originList is a decoded allowed_origins array and its compiled set.
 type originList struct {
-	path    string
-	entries []originEntry
-	set     *origins.Set
-	anyAt   int // index of "*" in entries, or -1
-	nullAt  int // index of "null" in entries, or -1
+	path     string
+	entries  []originEntry
+	set      *origins.Set
+	anyAt    int   // index of "*" in entries, or -1
+	nullAt   int   // index of "null" in entries, or -1
+	insecure []int // indexes of plain-http, non-loopback patterns
+}
+
+func (l *originList) entry(i int) *originEntry {
+	if i < 0 {
+		return nil
+	}
+	return &l.entries[i]
+}
+
+func (l *originList) values() []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, len(l.entries))
+	for i, e := range l.entries {
+		out[i] = e.value
+	}
+	return out
 }
 
 // regexList is a decoded allowed_origin_regexes array.
@@ -121,12 +140,20 @@ type regexList struct {
 	re    []*regexp.Regexp
 }
 
+func (l *regexList) sources() []string {
+	if l == nil {
+		return nil
+	}
+	return l.src
+}
+
 // tokenSet is a decoded list of methods or header names.
 type tokenSet struct {
 	path   string
 	any    bool     // "*" was listed
 	anyAt  string   // path of "*"
 	names  []string // normalized, de-duplicated, in order; "*" excluded
+	joined string   // the header value: "*" first when listed, then names, comma-separated
 	lookup map[string]struct{}
 }
 
@@ -382,10 +409,16 @@ func (d *decoder) originList(v gjson.Result, path string) *originList {
 			return
 		}
 		seen[e.value] = true
+		if e.pattern.Scheme != "" && e.pattern.IsInsecure() {
+			l.insecure = append(l.insecure, len(l.entries))
+		}
 		l.entries = append(l.entries, e)
 	})
 	if !ok {
 		return nil
+	}
+	if l.anyAt >= 0 && len(l.entries) > 1 {
+		d.warn(path, "\"*\" allows every origin: the other entries are redundant")
 	}
 	l.set = origins.NewSet()
 	for _, e := range l.entries {
@@ -497,6 +530,7 @@ func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
 	if !ok {
 		return nil
 	}
+	s.joined = strings.Join(withStar(s), ",")
 	return s
 }
 
@@ -528,5 +562,6 @@ func (d *decoder) headerSet(v gjson.Result, path string, response bool) *tokenSe
 	if !ok {
 		return nil
 	}
+	s.joined = strings.Join(withStar(s), ",")
 	return s
 }

@@ -113,7 +113,8 @@ func (ru *rule) preflight(r *Request, d *Decision) {
 		return
 	}
 	method := r.ACRM[0]
-	if reason := ru.checkHeaders(r.ACRH); reason != "" {
+	reason, canonical := ru.checkHeaders(r.ACRH)
+	if reason != "" {
 		ru.deny(d, OutcomePreflightDeniedHeaders, reason)
 		return
 	}
@@ -131,7 +132,9 @@ func (ru *rule) preflight(r *Request, d *Decision) {
 		// credentials, and discloses nothing else.
 		d.addHeader(headers.ACAM, method)
 	}
-	if acah := echoHeaders(r.ACRH); acah != "" {
+	if canonical {
+		d.addHeader(headers.ACAH, r.ACRH[0])
+	} else if acah := normalizedHeaders(r.ACRH); acah != "" {
 		d.addHeader(headers.ACAH, acah)
 	}
 	if ru.acma != "" {
@@ -223,49 +226,47 @@ func (ru *rule) allowsMethod(m string) bool {
 	if methods.IsSafelisted(m) {
 		return true
 	}
-	if !headers.IsToken(m) || methods.IsForbidden(m) {
-		return false
+	if _, ok := ru.methods[m]; ok {
+		return true // listed methods are valid and not forbidden
 	}
-	if ru.anyMethod {
-		return true
-	}
-	_, ok := ru.methods[m]
-	return ok
+	return ru.anyMethod && headers.IsToken(m) && !methods.IsForbidden(m)
 }
 
 // checkHeaders checks every name in Access-Control-Request-Headers and
-// returns "" when all are allowed, else the reason of the denial.
-func (ru *rule) checkHeaders(acrh []string) string {
+// returns "" when all are allowed, else the reason of the denial. canonical
+// reports whether the list is in the form browsers send, fit to be echoed.
+func (ru *rule) checkHeaders(acrh []string) (reason string, canonical bool) {
 	if len(acrh) == 0 {
-		return ""
+		return "", false
 	}
 	allowed := true
-	if !headers.Names(acrh, func(name string) bool {
-		allowed = ru.allowsHeader(name)
+	ok, canonical := headers.Names(acrh, func(name string, lower bool) bool {
+		allowed = ru.allowsHeader(name, lower)
 		return allowed
-	}) {
-		return reasonBadHeaders
+	})
+	switch {
+	case !ok:
+		return reasonBadHeaders, false
+	case !allowed:
+		return reasonHeaders, false
 	}
-	if !allowed {
-		return reasonHeaders
-	}
-	return ""
+	return "", canonical
 }
 
 // allowsHeader checks one requested header name, byte-case-insensitively.
 // "*" never covers Authorization, which must be listed by name.
 //
 // [Fetch §CORS non-wildcard request-header name]: https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name
-func (ru *rule) allowsHeader(name string) bool {
+func (ru *rule) allowsHeader(name string, lower bool) bool {
 	if ru.anyHeader && !strings.EqualFold(name, "authorization") {
 		return true
 	}
-	if len(name) > headers.MaxNameLength {
-		return false
-	}
-	if isLower(name) {
+	if lower {
 		_, ok := ru.headers[name]
 		return ok
+	}
+	if len(name) > headers.MaxNameLength {
+		return false
 	}
 	var buf [headers.MaxNameLength]byte
 	for i := 0; i < len(name); i++ {
@@ -279,25 +280,14 @@ func (ru *rule) allowsHeader(name string) bool {
 	return ok
 }
 
-func isLower(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			return false
-		}
-	}
-	return true
-}
-
-// echoHeaders returns the Access-Control-Allow-Headers value for an allowed
-// preflight: the requested names. A value in the form browsers send is
-// echoed as it is; any other (re-spaced, split over lines, upper case) is
-// normalized. Precondition: checkHeaders(acrh) returned "".
-func echoHeaders(acrh []string) string {
-	if len(acrh) == 1 && headers.IsCanonicalList(acrh[0]) {
-		return acrh[0]
-	}
+// normalizedHeaders returns the Access-Control-Allow-Headers value for an
+// allowed preflight whose header list is not in the form browsers send
+// (re-spaced or split over lines by an intermediary, or upper case): the
+// requested names, lower-cased, comma-separated. Precondition:
+// checkHeaders(acrh) returned "".
+func normalizedHeaders(acrh []string) string {
 	var b strings.Builder
-	headers.Names(acrh, func(name string) bool {
+	headers.Names(acrh, func(name string, _ bool) bool {
 		if b.Len() > 0 {
 			b.WriteByte(',')
 		}

@@ -49,7 +49,7 @@ func (ru *rule) writeJSON(b *strings.Builder) {
 	lists := []struct {
 		key  string
 		list []string
-	}{{keyOrigins, e.origins}, {keyOriginRegexes, e.regexes}, {keyMethods, e.methods}, {keyHeaders, e.headers}, {keyExpose, e.expose}}
+	}{{keyOrigins, e.origins.values()}, {keyOriginRegexes, e.regexes.sources()}, {keyMethods, withStar(e.methods)}, {keyHeaders, withStar(e.headers)}, {keyExpose, withStar(e.expose)}}
 	for _, f := range lists {
 		if len(f.list) > 0 {
 			b.WriteByte(',')

@@ -130,13 +130,13 @@ func ParsePattern(s string) (Pattern, *PatternError) {
 	if strings.Contains(host, "*") {
 		return fail(MisplacedWildcard, "a wildcard is allowed only as a leading \"*.\" label or as the port (\":*\")")
 	}
+	if p.Subdomains && host != "" && (host[0] == '[' || allNumeric(host[strings.LastIndexByte(host, '.')+1:])) {
+		return fail(MisplacedWildcard, "an IP address has no subdomains")
+	}
 	if d := checkHost(host); d != nil {
 		return Pattern{}, d
 	}
 	if p.Subdomains {
-		if host[0] == '[' || isIPv4(host) {
-			return fail(MisplacedWildcard, "an IP address has no subdomains")
-		}
 		if isPublicSuffix(host) {
 			return fail(PublicSuffix, "\""+host+"\" is a public suffix: anyone can register a subdomain of it")
 		}

@@ -1,0 +1,38 @@
+package policy_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/corsfilter/corsfilter/policy"
+)
+
+// Test_that_decide_does_not_allocate pins the main decision paths at zero
+// allocations.
+func Test_that_decide_does_not_allocate(t *testing.T) {
+	for _, bc := range benchConfigs() {
+		p, err := policy.Parse([]byte(bc.cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, br := range bc.reqs {
+			r := br.req
+			if n := testing.AllocsPerRun(100, func() { _ = p.Decide(&r) }); n != 0 {
+				t.Errorf("cfg=%s/req=%s: %v allocations per Decide; want 0", bc.name, br.name, n)
+			}
+		}
+	}
+}
+
+func Test_that_policy_depends_on_neither_the_sdk_nor_wazero(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for _, banned := range []string{"proxy-wasm-go-sdk", "wazero"} {
+		if strings.Contains(string(out), banned) {
+			t.Errorf("policy depends on %s:\n%s", banned, out)
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package origins
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	cases := []struct {
+		in   string
+		want Origin
+		ok   bool
+	}{
+		{"https://example.com", Origin{"https", "example.com", ""}, true},
+		{"http://localhost:3000", Origin{"http", "localhost", "3000"}, true},
+		{"http://[::1]:8080", Origin{"http", "[::1]", "8080"}, true},
+		{"chrome-extension://abc", Origin{"chrome-extension", "abc", ""}, true},
+		{"https://example.com/", Origin{}, false},
+		{"https://example.com:", Origin{}, false},
+		{"https://example.com:1234567", Origin{}, false},
+		{"https://Example.com", Origin{}, false},
+		{"HTTPS://example.com", Origin{}, false},
+		{"https://user@example.com", Origin{}, false},
+		{"https//example.com", Origin{}, false},
+		{"null", Origin{}, false},
+		{"", Origin{}, false},
+		{"https://", Origin{}, false},
+		{"https://[::1", Origin{}, false},
+		{"https://" + strings.Repeat("a", MaxLength), Origin{}, false},
+	}
+	for _, tc := range cases {
+		got, ok := Parse(tc.in)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestParsePattern(t *testing.T) {
+	cases := []struct {
+		in     string
+		want   string // canonical form; "" when refused
+		defect Defect
+	}{
+		{"https://example.com", "https://example.com", 0},
+		{"https://*.example.com", "https://*.example.com", 0},
+		{"https://*.example.com:*", "https://*.example.com:*", 0},
+		{"http://localhost:*", "http://localhost:*", 0},
+		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", 0},
+		{"http://[2001:db8::1]", "http://[2001:db8::1]", 0},
+		{"https://*.example.co.uk", "https://*.example.co.uk", 0},
+		{"https://example.com:443", "", NonCanonical},
+		{"https://EXAMPLE.com", "", NonCanonical},
+		{"https://example.com/", "", NonCanonical},
+		{"http://[2001:DB8::1]", "", NonCanonical},
+		{"https://*.com", "", PublicSuffix},
+		{"https://*.co.uk", "", PublicSuffix},
+		{"https://*.vercel.app", "", PublicSuffix},
+		{"https://*", "", MisplacedWildcard},
+		{"https://**.example.com", "", MisplacedWildcard},
+		{"https://*.*.example.com", "", MisplacedWildcard},
+		{"https://exa*mple.com", "", MisplacedWildcard},
+		{"file://", "", OpaqueScheme},
+		{"https://-bad.example.com", "", Malformed},
+		{"https://a_b.example.com", "https://a_b.example.com", 0},
+	}
+	for _, tc := range cases {
+		p, err := ParsePattern(tc.in)
+		switch {
+		case tc.want == "" && (err == nil || err.Defect != tc.defect):
+			t.Errorf("ParsePattern(%q) = %v, %v; want defect %d", tc.in, p, err, tc.defect)
+		case tc.want != "" && (err != nil || p.String() != tc.want):
+			t.Errorf("ParsePattern(%q) = %v, %v; want %q", tc.in, p, err, tc.want)
+		}
+	}
+}
+
+func TestSet(t *testing.T) {
+	s := NewSet()
+	for _, p := range []string{"https://app.example.com", "https://*.example.org", "https://*.example.net:8443", "https://*.example.io:*", "http://localhost:*"} {
+		pat, err := ParsePattern(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Add(pat)
+	}
+	cases := map[string]bool{
+		"https://app.example.com":      true,
+		"https://app.example.com:443":  false,
+		"https://x.app.example.com":    false,
+		"https://a.example.org":        true,
+		"https://a.b.example.org":      true,
+		"https://example.org":          false,
+		"https://aexample.org":         false,
+		"https://a.example.org:8443":   false,
+		"http://a.example.org":         false,
+		"https://a.example.net:8443":   true,
+		"https://a.example.net":        false,
+		"https://a.example.io:1":       true,
+		"https://a.example.io":         true,
+		"http://localhost":             true,
+		"http://localhost:5173":        true,
+		"https://localhost:5173":       false,
+		"http://localhost.evil:5173":   false,
+		"https://a..example.org":       false,
+		"https://.example.org":         false,
+		"https://a.example.org.evil.x": false,
+		"null":                         false,
+	}
+	for origin, want := range cases {
+		if got := s.Contains(origin); got != want {
+			t.Errorf("Contains(%q) = %v; want %v", origin, got, want)
+		}
+	}
+	s.AddNull()
+	if !s.Contains("null") {
+		t.Error("Contains(\"null\") = false after AddNull")
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	cases := []struct {
+		origin, scheme, authority string
+		want                      bool
+	}{
+		{"https://api.example.com", "https", "api.example.com", true},
+		{"https://api.example.com", "https", "API.example.com:443", true},
+		{"http://api.example.com", "https", "api.example.com", false},
+		{"https://api.example.com:8443", "https", "api.example.com", false},
+		{"https://api.example.com:8443", "https", "api.example.com:8443", true},
+		{"http://[::1]:8080", "http", "[::1]:8080", true},
+		{"https://api.example.com", "", "api.example.com", false},
+	}
+	for _, tc := range cases {
+		o, ok := Parse(tc.origin)
+		if !ok {
+			t.Fatalf("Parse(%q) failed", tc.origin)
+		}
+		if got := SameOrigin(o, tc.scheme, tc.authority); got != tc.want {
+			t.Errorf("SameOrigin(%q, %q, %q) = %v; want %v", tc.origin, tc.scheme, tc.authority, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,293 @@
+package policy_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/corsfilter/corsfilter/policy"
+)
+
+// problem is one expected configuration error: where, and why.
+type problem struct {
+	path   string
+	reason policy.Reason
+}
+
+// invalidConfigs each break one validation rule of product.md §2. Every case
+// fails if the rule it names is removed from Parse.
+var invalidConfigs = []struct {
+	desc  string
+	input string
+	want  []problem
+}{
+	// Syntax and schema.
+	{desc: "not JSON", input: `{"allowed_origins": [`, want: []problem{{"", policy.ReasonInvalidJSON}}},
+	{desc: "empty document", input: ``, want: []problem{{"", policy.ReasonMissing}}},
+	{desc: "top level not an object", input: `["https://a.example"]`, want: []problem{{"(root)", policy.ReasonWrongType}}},
+	{desc: "unknown key", input: `{"allowed_origins":["https://a.example"],"alowed_methods":["PUT"]}`, want: []problem{{"alowed_methods", policy.ReasonUnknownKey}}},
+	{desc: "unknown key in a rule", input: `{"rules":[{"name":"a","allowed_origins":["https://a.example"],"credentials":true}]}`, want: []problem{{"rules[0].credentials", policy.ReasonUnknownKey}}},
+	{desc: "unknown key in match", input: `{"rules":[{"name":"a","match":{"path":["/x"]},"allowed_origins":["https://a.example"]}]}`, want: []problem{{"rules[0].match.path", policy.ReasonUnknownKey}}},
+	{desc: "duplicate key", input: `{"allowed_origins":["https://a.example"],"allowed_origins":["https://b.example"]}`, want: []problem{{"allowed_origins", policy.ReasonDuplicateKey}}},
+	{desc: "string where a list is expected", input: `{"allowed_origins":"https://a.example"}`, want: []problem{{"allowed_origins", policy.ReasonWrongType}}},
+	{desc: "number in a string list", input: `{"allowed_origins":["https://a.example",3]}`, want: []problem{{"allowed_origins[1]", policy.ReasonWrongType}}},
+	{desc: "string where a boolean is expected", input: `{"allowed_origins":["https://a.example"],"allow_credentials":"true"}`, want: []problem{{"allow_credentials", policy.ReasonWrongType}}},
+	{desc: "null where a boolean is expected", input: `{"allowed_origins":["https://a.example"],"debug":null}`, want: []problem{{"debug", policy.ReasonWrongType}}},
+	{desc: "string where an integer is expected", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":"600"}`, want: []problem{{"max_age_seconds", policy.ReasonWrongType}}},
+	{desc: "fractional max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":1.5}`, want: []problem{{"max_age_seconds", policy.ReasonWrongType}}},
+	{desc: "rules not an array", input: `{"rules":{"name":"a"}}`, want: []problem{{"rules", policy.ReasonWrongType}}},
+	{desc: "empty rules", input: `{"allowed_origins":["https://a.example"],"rules":[]}`, want: []problem{{"rules", policy.ReasonMissing}}},
+	{desc: "empty origin list", input: `{"allowed_origins":[]}`, want: []problem{{"allowed_origins", policy.ReasonMissing}}},
+	{desc: "invalid mode", input: `{"allowed_origins":["https://a.example"],"mode":"audit"}`, want: []problem{{"mode", policy.ReasonInvalidValue}}},
+
+	// Origins.
+	{desc: "no origins at all", input: `{"allow_credentials":true}`, want: []problem{{"allowed_origins", policy.ReasonNoOrigins}}},
+	{desc: "rule with no effective origins", input: `{"rules":[{"name":"a","allowed_origins":["https://a.example"]},{"name":"b","match":{"paths":["/b"]}}]}`, want: []problem{{"rules[1]", policy.ReasonNoOrigins}}},
+	{desc: "any origin with credentials", input: `{"allowed_origins":["*"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
+	{desc: "inherited any origin with a rule's credentials", input: `{"allowed_origins":["*"],"rules":[{"name":"w","allow_credentials":true}]}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
+	{desc: "null without opt-in", input: `{"allowed_origins":["null"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNullOrigin}}},
+	{desc: "file scheme", input: `{"allowed_origins":["file://"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNullOrigin}}},
+	{desc: "upper-case host", input: `{"allowed_origins":["https://App.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "upper-case scheme", input: `{"allowed_origins":["HTTPS://app.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "default https port", input: `{"allowed_origins":["https://app.example.com:443"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "default http port", input: `{"allowed_origins":["http://app.example.com:80"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "trailing slash", input: `{"allowed_origins":["https://app.example.com/"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "path", input: `{"allowed_origins":["https://app.example.com/app"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "userinfo", input: `{"allowed_origins":["https://user@app.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "trailing dot", input: `{"allowed_origins":["https://app.example.com."]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "non-ASCII host", input: `{"allowed_origins":["https://bücher.example"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "non-canonical IPv4", input: `{"allowed_origins":["http://127.000.0.1:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "non-canonical IPv6", input: `{"allowed_origins":["http://[0:0:0:0:0:0:0:1]:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "port leading zero", input: `{"allowed_origins":["https://a.example:08443"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "port out of range", input: `{"allowed_origins":["https://a.example:70000"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
+	{desc: "no scheme", input: `{"allowed_origins":["app.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
+	{desc: "wildcard inside a label", input: `{"allowed_origins":["https://app*.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
+	{desc: "wildcard in the middle", input: `{"allowed_origins":["https://a.*.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
+	{desc: "wildcard scheme", input: `{"allowed_origins":["*://a.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
+	{desc: "partial port wildcard", input: `{"allowed_origins":["http://localhost:30*"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
+	{desc: "wildcard prefix without dot", input: `{"allowed_origins":["https://*example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
+	{desc: "rs/cors style prefix wildcard", input: `{"allowed_origins":["h*"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
+	{desc: "wildcard over a TLD", input: `{"allowed_origins":["https://*.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "wildcard over a ccTLD second level", input: `{"allowed_origins":["https://*.co.uk"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "wildcard over shared hosting", input: `{"allowed_origins":["https://*.github.io"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "wildcard over an IP", input: `{"allowed_origins":["http://*.0.0.1"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
+	{desc: "http origin with credentials", input: `{"allowed_origins":["http://app.example.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
+	{desc: "http subdomain pattern with credentials", input: `{"allowed_origins":["http://*.example.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
+	{desc: "regex that does not compile", input: `{"allowed_origin_regexes":["^https://(a\\.example$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
+	{desc: "unanchored regex", input: `{"allowed_origin_regexes":["https://a\\.example"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
+	{desc: "regex anchored on one side", input: `{"allowed_origin_regexes":["^https://a\\.example"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
+	{desc: "regex anchored per alternative only", input: `{"allowed_origin_regexes":["^https://a\\.example$|^https://b\\.example$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
+	{desc: "regex matching anything", input: `{"allowed_origin_regexes":["^.*$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "regex matching any https origin", input: `{"allowed_origin_regexes":["^https://.+$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+
+	// Methods and headers.
+	{desc: "forbidden method", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["CONNECT"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonForbiddenMethod}}},
+	{desc: "forbidden method in lower case", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["trace"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonForbiddenMethod}}},
+	{desc: "TRACK", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["TRACK"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonForbiddenMethod}}},
+	{desc: "invalid method token", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["PUT DELETE"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonInvalidMethod}}},
+	{desc: "method browsers upper-case", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["delete"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonInvalidMethod}}},
+	{desc: "invalid header token", input: `{"allowed_origins":["https://a.example"],"allowed_request_headers":["x foo"]}`, want: []problem{{"allowed_request_headers[0]", policy.ReasonInvalidHeader}}},
+	{desc: "forbidden request header", input: `{"allowed_origins":["https://a.example"],"allowed_request_headers":["Cookie"]}`, want: []problem{{"allowed_request_headers[0]", policy.ReasonForbiddenHeader}}},
+	{desc: "forbidden sec- header", input: `{"allowed_origins":["https://a.example"],"allowed_request_headers":["Sec-Fetch-Mode"]}`, want: []problem{{"allowed_request_headers[0]", policy.ReasonForbiddenHeader}}},
+	{desc: "forbidden response header", input: `{"allowed_origins":["https://a.example"],"exposed_response_headers":["Set-Cookie"]}`, want: []problem{{"exposed_response_headers[0]", policy.ReasonForbiddenHeader}}},
+	{desc: "expose wildcard with credentials", input: `{"allowed_origins":["https://a.example"],"allow_credentials":true,"exposed_response_headers":["*"]}`, want: []problem{{"exposed_response_headers[0]", policy.ReasonCredentials}}},
+
+	// Numbers.
+	{desc: "negative max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":-1}`, want: []problem{{"max_age_seconds", policy.ReasonOutOfRange}}},
+	{desc: "max age above a day", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":86401}`, want: []problem{{"max_age_seconds", policy.ReasonOutOfRange}}},
+	{desc: "huge max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":99999999999999999999}`, want: []problem{{"max_age_seconds", policy.ReasonOutOfRange}}},
+	{desc: "non-2xx preflight status", input: `{"allowed_origins":["https://a.example"],"preflight_status":302}`, want: []problem{{"preflight_status", policy.ReasonOutOfRange}}},
+	{desc: "preflight status as string", input: `{"allowed_origins":["https://a.example"],"preflight_status":"204"}`, want: []problem{{"preflight_status", policy.ReasonWrongType}}},
+
+	// Rules.
+	{desc: "duplicate rule names", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"api"},{"name":"api"}]}`, want: []problem{{"rules[1].name", policy.ReasonDuplicateName}}},
+	{desc: "rule without a name", input: `{"allowed_origins":["https://a.example"],"rules":[{"match":{"paths":["/x"]}}]}`, want: []problem{{"rules[0]", policy.ReasonMissing}}},
+	{desc: "rule name unfit for metrics", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"my api"}]}`, want: []problem{{"rules[0].name", policy.ReasonInvalidName}}},
+	{desc: "path without slash", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":["api"]}}]}`, want: []problem{{"rules[0].match.paths[0]", policy.ReasonInvalidMatch}}},
+	{desc: "unanchored path regex", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"path_regexes":["/api/.*"]}}]}`, want: []problem{{"rules[0].match.path_regexes[0]", policy.ReasonInvalidRegex}}},
+	{desc: "host with port", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["api.example.com:8443"]}}]}`, want: []problem{{"rules[0].match.hosts[0]", policy.ReasonInvalidMatch}}},
+	{desc: "host wildcard in the middle", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["api.*.com"]}}]}`, want: []problem{{"rules[0].match.hosts[0]", policy.ReasonWildcard}}},
+	{desc: "match method in lower case", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"methods":["post"]}}]}`, want: []problem{{"rules[0].match.methods[0]", policy.ReasonInvalidMethod}}},
+	{desc: "empty match list", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":[]}}]}`, want: []problem{{"rules[0].match.paths", policy.ReasonMissing}}},
+}
+
+func TestParse_rejectsInvalidConfigs(t *testing.T) {
+	const tmpl = "policy.Parse(%s):\n got  %v\n want %v"
+	for _, tc := range invalidConfigs {
+		t.Run(tc.desc, func(t *testing.T) {
+			t.Parallel()
+			p, err := policy.Parse([]byte(tc.input))
+			if err == nil || p != nil {
+				t.Fatalf(tmpl, tc.input, err, tc.want)
+			}
+			got := problems(err)
+			for _, w := range tc.want {
+				found := false
+				for _, g := range got {
+					found = found || g == w
+				}
+				if !found {
+					t.Errorf(tmpl, tc.input, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// problems flattens a joined error into (path, reason) pairs.
+func problems(err error) []problem {
+	var out []problem
+	var walk func(error)
+	walk = func(err error) {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		var pe *policy.Error
+		if errors.As(err, &pe) {
+			out = append(out, problem{pe.Path, pe.Reason})
+		}
+	}
+	walk(err)
+	return out
+}
+
+func TestParse_reportsEveryErrorAtOnce(t *testing.T) {
+	input := `{"allowed_origins":["https://A.example","null","https://*.com"],"allowed_methods":["TRACE"],"max_age_seconds":-5,"bogus":true,
+		"rules":[{"name":"a","allowed_origins":["http://x.example"],"allow_credentials":true},{"name":"a","preflight_status":500}]}`
+	_, err := policy.Parse([]byte(input))
+	want := []problem{
+		{"allowed_origins[0]", policy.ReasonNonCanonical},
+		{"allowed_origins[2]", policy.ReasonPublicSuffix},
+		{"allowed_methods[0]", policy.ReasonForbiddenMethod},
+		{"max_age_seconds", policy.ReasonOutOfRange},
+		{"bogus", policy.ReasonUnknownKey},
+		{"rules[0].allowed_origins[0]", policy.ReasonCredentials},
+		{"rules[1].name", policy.ReasonDuplicateName},
+		{"rules[1].preflight_status", policy.ReasonOutOfRange},
+		{"allowed_origins[1]", policy.ReasonNullOrigin},
+	}
+	got := problems(err)
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || g == w
+		}
+		if !found {
+			t.Errorf("missing %v in %v", w, got)
+		}
+	}
+}
+
+func TestError_messagesStartWithPrefixAndPath(t *testing.T) {
+	for _, tc := range invalidConfigs {
+		_, err := policy.Parse([]byte(tc.input))
+		if err == nil {
+			continue
+		}
+		for _, line := range strings.Split(err.Error(), "\n") {
+			if !strings.HasPrefix(line, "cors: ") {
+				t.Errorf("%s: message %q lacks the \"cors: \" prefix", tc.desc, line)
+			}
+			if strings.HasSuffix(line, ".") {
+				t.Errorf("%s: message %q ends with a period", tc.desc, line)
+			}
+		}
+		for _, w := range tc.want {
+			if w.path != "" && !strings.Contains(err.Error(), "cors: "+w.path+": ") {
+				t.Errorf("%s: message %q does not name path %q", tc.desc, err, w.path)
+			}
+		}
+	}
+}
+
+// Golden messages, as the README shows them.
+func TestError_goldenMessages(t *testing.T) {
+	cases := []struct{ input, want string }{
+		{`{"allowed_origins":["https://example.com:443"]}`, `cors: allowed_origins[0]: "https://example.com:443": the default port must be elided`},
+		{`{"allowed_origins":["*"],"allow_credentials":true}`, `cors: allowed_origins[0]: "*": for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins`},
+		{`{"allowed_origins":["https://a.example"],"alow_credentials":true}`, `cors: alow_credentials: unknown key (did you mean "allow_credentials"?)`},
+	}
+	for _, tc := range cases {
+		_, err := policy.Parse([]byte(tc.input))
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("policy.Parse(%s):\n got  %v\n want %s", tc.input, err, tc.want)
+		}
+	}
+}
+
+var validConfigs = []struct {
+	desc  string
+	input string
+}{
+	{"simplest", `{"allowed_origins":["https://app.example.com"]}`},
+	{"any origin", `{"allowed_origins":["*"]}`},
+	{"subdomains and ports", `{"allowed_origins":["https://*.example.com","http://localhost:*","https://*.example.co.uk:8443","http://[::1]:3000","http://127.0.0.1:*"]}`},
+	{"loopback http with credentials", `{"allowed_origins":["http://localhost:3000","http://127.0.0.1:8080","http://[::1]:5173"],"allow_credentials":true}`},
+	{"insecure with opt-in", `{"allowed_origins":["http://intranet.example"],"allow_credentials":true,"dangerously_allow_insecure_origins_with_credentials":true}`},
+	{"null with opt-in", `{"allowed_origins":["null"],"dangerously_allow_null_origin":true}`},
+	{"extension origin", `{"allowed_origins":["chrome-extension://abcdefghijklmnop"]}`},
+	{"regex only", `{"allowed_origin_regexes":["^https://(www|app)\\.example\\.com$"]}`},
+	{"everything", `{"allowed_origins":["https://app.example.com"],"allowed_methods":["PUT","DELETE","PATCH","*"],"allowed_request_headers":["X-CSRF-Token","Authorization","*"],"exposed_response_headers":["X-Request-Id"],"allow_credentials":true,"max_age_seconds":7200,"allow_private_network":true,"preflight_status":200,"mode":"report_only","reject_disallowed_origins":true,"forward_denied_preflights":true,"debug":true}`},
+	{"expose wildcard without credentials", `{"allowed_origins":["https://a.example"],"exposed_response_headers":["*"]}`},
+	{"rules with inheritance", `{"allowed_origins":["https://app.example.com"],"allow_credentials":true,"rules":[
+		{"name":"public","match":{"path_prefixes":["/public/"],"methods":["GET"]},"allowed_origins":["*"],"allow_credentials":false},
+		{"name":"api","match":{"hosts":["api.example.com","*.api.example.com"],"paths":["/v1/orders"],"path_regexes":["^/v1/items/[0-9]+$"],"route_names":["orders"]},"allowed_methods":["PUT"]},
+		{"name":"rest"}]}`},
+}
+
+func TestParse_acceptsValidConfigs(t *testing.T) {
+	for _, tc := range validConfigs {
+		t.Run(tc.desc, func(t *testing.T) {
+			t.Parallel()
+			p, err := policy.Parse([]byte(tc.input))
+			if err != nil {
+				t.Fatalf("policy.Parse(%s): got %v; want nil", tc.input, err)
+			}
+			// The effective form parses again into the same policy.
+			again, err := policy.Parse([]byte(p.String()))
+			if err != nil {
+				t.Fatalf("policy.Parse(%s): got %v; want nil", p, err)
+			}
+			if again.String() != p.String() {
+				t.Errorf("round trip:\n got  %s\n want %s", again, p)
+			}
+		})
+	}
+}
+
+func TestParse_warnings(t *testing.T) {
+	cases := []struct {
+		desc, input, want string
+	}{
+		{"max age above Chromium's cap", `{"allowed_origins":["https://a.example"],"max_age_seconds":86400}`, "cors: max_age_seconds: 86400 exceeds Chromium's cap"},
+		{"shadowed rule", `{"allowed_origins":["https://a.example"],"rules":[{"name":"all"},{"name":"never","match":{"paths":["/x"]}}]}`, `cors: rules[1]: rule "never" is unreachable`},
+		{"duplicate origin", `{"allowed_origins":["https://a.example","https://a.example"]}`, `cors: allowed_origins[1]: "https://a.example" is listed twice`},
+	}
+	for _, tc := range cases {
+		p, err := policy.Parse([]byte(tc.input))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.desc, err)
+		}
+		w := strings.Join(p.Warnings(), "\n")
+		if !strings.Contains(w, tc.want) {
+			t.Errorf("%s: warnings %q; want one containing %q", tc.desc, w, tc.want)
+		}
+	}
+}
+
+func TestPolicy_ruleNames(t *testing.T) {
+	p, err := policy.Parse([]byte(`{"allowed_origins":["https://a.example"],"rules":[{"name":"x","match":{"paths":["/x"]}},{"name":"y"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.RuleNames(), ","); got != "x,y" {
+		t.Errorf("RuleNames() = %q; want \"x,y\"", got)
+	}
+	p, _ = policy.Parse([]byte(`{"allowed_origins":["https://a.example"]}`))
+	if got := strings.Join(p.RuleNames(), ","); got != "default" {
+		t.Errorf("RuleNames() = %q; want \"default\"", got)
+	}
+}
