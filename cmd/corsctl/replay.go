@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/corsfilter/corsfilter/host"
+)
+
+func init() {
+	commands["replay"] = command{
+		summary: "run JSON-lines requests through the real cors.wasm in the Envoy-emulating host",
+		run:     runReplay,
+	}
+}
+
+// defaultWasm is where `make build` puts the plugin.
+const defaultWasm = "build/cors.wasm"
+
+// replayInput is one input line. Only these fields are accepted, so a typo
+// is an error rather than a silently different request.
+type replayInput struct {
+	ID         json.RawMessage   `json:"id"`
+	Method     string            `json:"method"`
+	Scheme     string            `json:"scheme"`
+	Authority  string            `json:"authority"`
+	Path       string            `json:"path"`
+	Headers    [][]string        `json:"headers"`
+	Properties map[string]string `json:"properties"` // e.g. {"xds.route_name": "api"}
+	Upstream   *struct {
+		Status  int        `json:"status"`
+		Headers [][]string `json:"headers"`
+	} `json:"upstream"`
+}
+
+// replayOutput is one output line: what the client receives. Its field
+// names are a contract.
+type replayOutput struct {
+	ID        json.RawMessage `json:"id"`
+	Forwarded bool            `json:"forwarded"`
+	Status    int             `json:"status"`
+	Headers   [][2]string     `json:"headers"`
+}
+
+func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	configPath := fset.String("config", "", "plugin configuration `file` (JSON)")
+	wasmPath := fset.String("wasm", defaultWasm, "the plugin `file`")
+	fset.Usage = func() {
+		fmt.Fprintln(stderr, "usage: corsctl replay -config CONFIG.json [-wasm build/cors.wasm] < requests.jsonl")
+		fmt.Fprintln(stderr, `input lines:  {"id","method","authority","path","headers":[[name,value],...],"upstream":{"status","headers"}}`)
+		fmt.Fprintln(stderr, `output lines: {"id","forwarded","status","headers":[[name,value],...]}`)
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		return 2
+	}
+	if *configPath == "" || fset.NArg() > 0 {
+		fset.Usage()
+		return 2
+	}
+	ctx := context.Background()
+	plugin, config, code := loadPlugin(ctx, *wasmPath, *configPath, stderr, host.WithMaxLogs(10_000))
+	if plugin == nil {
+		return code
+	}
+	defer plugin.Close(ctx)
+	vm, code := startVM(ctx, plugin, config, stderr)
+	if vm == nil {
+		return code
+	}
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	enc := json.NewEncoder(out)
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		req, resp, id, err := parseReplayLine(line)
+		if err != nil {
+			out.Flush()
+			fmt.Fprintf(stderr, "corsctl: replay: line %d: %v\n", n, err)
+			return 1
+		}
+		res, err := vm.Stream(req, func(host.Request) host.Response { return resp })
+		if err != nil {
+			out.Flush()
+			fmt.Fprintf(stderr, "corsctl: replay: line %d: the plugin failed: %v\n", n, err)
+			return 1
+		}
+		o := replayOutput{ID: id, Forwarded: res.Forwarded, Status: res.Status, Headers: make([][2]string, 0, len(res.Headers))}
+		for _, kv := range res.Headers {
+			o.Headers = append(o.Headers, [2]string{kv.Name, kv.Value})
+		}
+		if err := enc.Encode(o); err != nil {
+			fmt.Fprintf(stderr, "corsctl: replay: %v\n", err)
+			return 1
+		}
+	}
+	if err := sc.Err(); err != nil {
+		out.Flush()
+		fmt.Fprintf(stderr, "corsctl: replay: reading input: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseReplayLine decodes one input line strictly.
+func parseReplayLine(line []byte) (host.Request, host.Response, json.RawMessage, error) {
+	var in replayInput
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return host.Request{}, host.Response{}, nil, fmt.Errorf("invalid JSON request: %v", err)
+	}
+	if dec.More() {
+		return host.Request{}, host.Response{}, nil, errors.New("invalid JSON request: more than one value on the line")
+	}
+	if in.ID == nil {
+		in.ID = json.RawMessage("null")
+	}
+	req := host.Request{Method: in.Method, Scheme: in.Scheme, Authority: in.Authority, Path: in.Path, Properties: in.Properties}
+	if req.Method == "" {
+		req.Method = "GET"
+	}
+	if req.Path == "" {
+		req.Path = "/"
+	}
+	var err error
+	if req.Headers, err = pairs("headers", in.Headers); err != nil {
+		return host.Request{}, host.Response{}, nil, err
+	}
+	resp := host.Response{Status: 200}
+	if in.Upstream != nil {
+		if in.Upstream.Status != 0 {
+			resp.Status = in.Upstream.Status
+		}
+		if resp.Status < 100 || resp.Status > 999 {
+			return host.Request{}, host.Response{}, nil, fmt.Errorf("upstream.status %d is not an HTTP status", resp.Status)
+		}
+		if resp.Headers, err = pairs("upstream.headers", in.Upstream.Headers); err != nil {
+			return host.Request{}, host.Response{}, nil, err
+		}
+	}
+	return req, resp, in.ID, nil
+}
+
+// pairs converts [[name, value], ...] into headers.
+func pairs(field string, in [][]string) ([]host.Header, error) {
+	out := make([]host.Header, 0, len(in))
+	for i, kv := range in {
+		if len(kv) != 2 || kv[0] == "" {
+			return nil, fmt.Errorf("%s[%d]: want [name, value] with a non-empty name", field, i)
+		}
+		out = append(out, host.Header{Name: kv[0], Value: kv[1]})
+	}
+	return out, nil
+}
+
+// loadPlugin reads the configuration and compiles the .wasm. On failure it
+// prints one line and returns a nil plugin and the exit code.
+func loadPlugin(ctx context.Context, wasmPath, configPath string, stderr io.Writer, opts ...host.Option) (*host.Plugin, []byte, int) {
+	config, err := os.ReadFile(configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "corsctl: %v\n", err)
+		return nil, nil, 1
+	}
+	wasm, err := os.ReadFile(wasmPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stderr, "corsctl: %s not found: run `make build` (or pass -wasm)\n", wasmPath)
+		return nil, nil, 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "corsctl: %v\n", err)
+		return nil, nil, 1
+	}
+	plugin, err := host.Compile(ctx, wasm, opts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "corsctl: %s does not load as Envoy would: %v\n", wasmPath, err)
+		return nil, nil, 1
+	}
+	return plugin, config, 0
+}
+
+// startVM starts and configures one VM. A refused configuration prints the
+// plugin's critical log lines (the `cors: ` errors), one per line.
+func startVM(ctx context.Context, plugin *host.Plugin, config []byte, stderr io.Writer) (*host.VM, int) {
+	var critical []string
+	vm, err := plugin.NewVM(ctx)
+	if err == nil {
+		err = vm.Configure(config)
+		critical = vm.Logs(host.LogCritical)
+	}
+	switch {
+	case errors.Is(err, host.ErrConfigRefused):
+		for _, line := range critical {
+			fmt.Fprintln(stderr, line)
+		}
+		if len(critical) == 0 {
+			fmt.Fprintln(stderr, "corsctl: the plugin refused the configuration")
+		}
+		return nil, 1
+	case err != nil:
+		fmt.Fprintf(stderr, "corsctl: %v\n", err)
+		return nil, 1
+	}
+	return vm, 0
+}
