@@ -44,7 +44,7 @@ func TestServe(t *testing.T) {
 		base = "http://" + addr
 	case code := <-done:
 		t.Fatalf("serve exited with %d: %s", code, stderr.String())
-	case <-time.After(30 * time.Second):
+	case <-time.After(3 * time.Minute): // compiling the .wasm is slow under -race
 		t.Fatal("serve did not start")
 	}
 	if !strings.Contains(stdout.String(), "corsctl: serving on "+base+" -> "+upstream.URL) {
