@@ -33,9 +33,14 @@ run: build build/demo ## run the demo: upstream API, corsctl serve (cors.wasm) o
 	./build/demo -corsctl build/corsctl -wasm build/cors.wasm -config examples/demo/cors.json -listen 127.0.0.1:8080
 
 .PHONY: test
-test: build lint ## run every test: unit (race), filter, host, e2e on the real build/cors.wasm
+test: build lint ## run every test: unit (race), filter, host, e2e on the real build/cors.wasm, headless Chromium
 	$(GO) test -race -shuffle=on ./policy/... ./filter/...
 	CORS_REQUIRE_WASM=1 $(GO) test -count=1 ./host/... ./e2e/... ./cmd/... ./examples/...
+	CORS_REQUIRE_BROWSER=1 $(GO) test -count=1 ./browser/...
+
+.PHONY: test.browser
+test.browser: build ## run the real-browser conformance test (headless Chromium; apt-get install -y chromium)
+	CORS_REQUIRE_BROWSER=1 $(GO) test -count=1 -v ./browser/...
 
 .PHONY: lint
 lint: ## gofmt and go vet, natively and for wasip1
