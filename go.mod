@@ -30,3 +30,5 @@ require (
 	istio.io/api v1.31.4 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
+
+replace github.com/tidwall/gjson => ./third_party/gjson
