@@ -1,7 +1,6 @@
 package origins
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -173,13 +172,13 @@ func checkHost(host string) *PatternError {
 			_, e := fail(Malformed, "unterminated IPv6 address")
 			return e
 		}
-		addr, err := netip.ParseAddr(host[1 : len(host)-1])
-		if err != nil || !addr.Is6() || addr.Zone() != "" || addr.Is4In6() {
+		pieces, ok := parseIPv6(host[1 : len(host)-1])
+		if !ok {
 			_, e := fail(Malformed, "invalid IPv6 address")
 			return e
 		}
-		if addr.String() != host[1:len(host)-1] {
-			_, e := fail(NonCanonical, "the IPv6 address is not in canonical form ("+"["+addr.String()+"]"+")")
+		if canonical := serializeIPv6(pieces); canonical != host[1:len(host)-1] {
+			_, e := fail(NonCanonical, "browsers serialize this address as ["+canonical+"]")
 			return e
 		}
 		return nil
