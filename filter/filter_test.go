@@ -413,7 +413,11 @@ func TestStartLogsEffectivePolicy(t *testing.T) {
 func TestPanicIsContained(t *testing.T) {
 	host := start(t, basic)
 	p := &pluginContext{}
-	p.metrics = defineMetrics([]string{"default"}) // same names: same host counters
+	m, err := defineMetrics([]string{"default"}) // same names: same host counters
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.metrics = m
 	action := func() (a types.Action) {
 		defer p.guard("test callback", &a)
 		a = types.ActionPause

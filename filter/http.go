@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
@@ -43,8 +44,8 @@ func (h *httpContext) OnHttpRequestHeaders(int, bool) (action types.Action) {
 		if len(r.Origin) > 0 {
 			origin = r.Origin[0]
 		}
-		proxywasm.LogDebugf("cors: rule %s denied %s from origin %q: %s (report_only %t)",
-			d.Rule, d.Kind, origin, d.Reason, d.ReportOnly)
+		proxywasm.LogDebug("cors: rule " + d.Rule + " denied " + d.Kind.String() + " from origin " +
+			strconv.Quote(origin) + ": " + d.Reason + " (report_only " + strconv.FormatBool(d.ReportOnly) + ")")
 	}
 	if !d.Enforced() {
 		return types.ActionContinue
@@ -141,7 +142,7 @@ func (h *httpContext) OnHttpResponseHeaders(int, bool) (action types.Action) {
 		}
 	}
 	if overridden {
-		p.metrics.overridden[d.RuleIndex].Increment(1)
+		p.increment(p.metrics.overridden[d.RuleIndex])
 	}
 	for _, hd := range d.Headers() {
 		if err := proxywasm.ReplaceHttpResponseHeader(hd.Name, hd.Value); err != nil {

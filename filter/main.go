@@ -2,7 +2,7 @@ package main
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
@@ -33,11 +33,11 @@ type pluginContext struct {
 // metrics are the plugin's counters. Cardinality is bounded by the rules and
 // the outcome vocabulary, never by request values such as the origin.
 type metrics struct {
-	outcomes    []proxywasm.MetricCounter // [rule*len(outcomes)+outcome]
-	divergences []proxywasm.MetricCounter // report_only_divergence, per rule
-	overridden  []proxywasm.MetricCounter // upstream_cors_overridden, per rule
-	unmatched   proxywasm.MetricCounter
-	fault       proxywasm.MetricCounter
+	outcomes    []metric // [rule*len(outcomes)+outcome]
+	divergences []metric // report_only_divergence, per rule
+	overridden  []metric // upstream_cors_overridden, per rule
+	unmatched   metric
+	fault       metric
 }
 
 var numOutcomes = len(policy.Outcomes())
@@ -47,7 +47,7 @@ var numOutcomes = len(policy.Outcomes())
 func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 	defer func() {
 		if r := recover(); r != nil {
-			proxywasm.LogCriticalf("cors: plugin start failed: %v", r)
+			proxywasm.LogCritical("cors: plugin start failed: " + describe(r))
 			status = types.OnPluginStartStatusFailed
 		}
 	}()
@@ -57,7 +57,7 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 		return types.OnPluginStartStatusFailed
 	}
 	if err != nil {
-		proxywasm.LogCriticalf("cors: cannot read plugin configuration: %v", err)
+		proxywasm.LogCritical("cors: cannot read plugin configuration: " + err.Error())
 		return types.OnPluginStartStatusFailed
 	}
 	pol, err := policy.Parse(config)
@@ -65,9 +65,14 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 		logConfigErrors(err)
 		return types.OnPluginStartStatusFailed
 	}
-	p.metrics = defineMetrics(pol.RuleNames())
+	m, err := defineMetrics(pol.RuleNames())
+	if err != nil {
+		proxywasm.LogCritical("cors: cannot define metrics: " + err.Error())
+		return types.OnPluginStartStatusFailed
+	}
+	p.metrics = m
 	p.policy = pol
-	proxywasm.LogInfof("cors: plugin started with policy %s", pol.String())
+	proxywasm.LogInfo("cors: plugin started with policy " + pol.String())
 	for _, w := range pol.Warnings() {
 		proxywasm.LogWarn(w)
 	}
@@ -80,59 +85,84 @@ func logConfigErrors(err error) {
 	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = joined.Unwrap()
 	}
-	proxywasm.LogCriticalf("cors: invalid plugin configuration: %d error(s)", len(errs))
+	proxywasm.LogCritical("cors: invalid plugin configuration: " + strconv.Itoa(len(errs)) + " error(s)")
 	for _, e := range errs {
 		proxywasm.LogCritical(e.Error())
 	}
 }
 
 // defineMetrics defines the counters for the rules. Outcome counters are
-// defined per rule for every outcome but "unmatched", which has no rule.
-func defineMetrics(rules []string) metrics {
+// defined per rule for every outcome but "unmatched", which has no rule. A
+// refused definition fails the plugin start: better than running blind.
+func defineMetrics(rules []string) (metrics, error) {
 	m := metrics{
-		outcomes:    make([]proxywasm.MetricCounter, len(rules)*numOutcomes),
-		divergences: make([]proxywasm.MetricCounter, len(rules)),
-		overridden:  make([]proxywasm.MetricCounter, len(rules)),
-		unmatched:   proxywasm.DefineCounterMetric("cors.unmatched"),
-		fault:       proxywasm.DefineCounterMetric("cors.internal_fault"),
+		outcomes:    make([]metric, len(rules)*numOutcomes),
+		divergences: make([]metric, len(rules)),
+		overridden:  make([]metric, len(rules)),
 	}
+	var errs []error
+	define := func(c *metric, name string) {
+		var err error
+		if *c, err = defineCounter(name); err != nil {
+			errs = append(errs, errors.New(name+": "+err.Error()))
+		}
+	}
+	define(&m.unmatched, "cors.unmatched")
+	define(&m.fault, "cors.internal_fault")
 	for i, rule := range rules {
 		for _, o := range policy.Outcomes() {
 			if o != policy.OutcomeUnmatched {
-				m.outcomes[i*numOutcomes+int(o)] = proxywasm.DefineCounterMetric("cors." + rule + "." + o.String())
+				define(&m.outcomes[i*numOutcomes+int(o)], "cors."+rule+"."+o.String())
 			}
 		}
-		m.divergences[i] = proxywasm.DefineCounterMetric("cors." + rule + ".report_only_divergence")
-		m.overridden[i] = proxywasm.DefineCounterMetric("cors." + rule + ".upstream_cors_overridden")
+		define(&m.divergences[i], "cors."+rule+".report_only_divergence")
+		define(&m.overridden[i], "cors."+rule+".upstream_cors_overridden")
 	}
-	return m
+	return m, errors.Join(errs...)
 }
 
 // count records the decision's outcome, and a divergence when report_only
 // would have denied the request.
 func (p *pluginContext) count(d *policy.Decision) {
 	if d.Outcome == policy.OutcomeUnmatched {
-		p.metrics.unmatched.Increment(1)
+		p.increment(p.metrics.unmatched)
 		return
 	}
 	if d.RuleIndex < 0 || d.RuleIndex >= len(p.metrics.divergences) || int(d.Outcome) >= numOutcomes {
-		p.fault("decision out of range", fmt.Sprintf("rule %d, outcome %d", d.RuleIndex, d.Outcome))
+		p.fault("decision out of range", "rule "+strconv.Itoa(d.RuleIndex)+", outcome "+d.Outcome.String())
 		return
 	}
-	p.metrics.outcomes[d.RuleIndex*numOutcomes+int(d.Outcome)].Increment(1)
+	p.increment(p.metrics.outcomes[d.RuleIndex*numOutcomes+int(d.Outcome)])
 	if d.ReportOnly && d.Outcome.Denied() {
-		p.metrics.divergences[d.RuleIndex].Increment(1)
+		p.increment(p.metrics.divergences[d.RuleIndex])
 	}
 }
 
 // fault counts and logs a failed host call or an unexpected condition. It
 // never panics: it runs inside recover handlers.
 func (p *pluginContext) fault(what string, cause any) {
-	func() {
-		defer func() { _ = recover() }() // a failing counter must not crash the VM
-		p.metrics.fault.Increment(1)
-	}()
-	proxywasm.LogWarnf("cors: internal fault: %s: %v", what, cause)
+	_ = p.metrics.fault.increment() // nothing more to do if counting fails too
+	proxywasm.LogWarn("cors: internal fault: " + what + ": " + describe(cause))
+}
+
+// increment adds one to a metric, counting a refusal as a fault.
+func (p *pluginContext) increment(c metric) {
+	if err := c.increment(); err != nil {
+		p.fault("incrementing a metric", err)
+	}
+}
+
+// describe renders a recovered panic value or an error without fmt, which
+// the plugin does not link (it would add 0.2 MB to cors.wasm).
+func describe(v any) string {
+	switch v := v.(type) {
+	case error:
+		return v.Error()
+	case string:
+		return v
+	default:
+		return "unexpected value"
+	}
 }
 
 // guard is deferred at every per-stream callback boundary: a panic is
