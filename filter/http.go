@@ -96,6 +96,8 @@ func readRequest(r *policy.Request) error {
 			r.ACRH = append(r.ACRH, kv[1])
 		case "access-control-request-private-network":
 			r.ACRPN = append(r.ACRPN, kv[1])
+		case "sec-fetch-site":
+			r.SecFetchSite = kv[1]
 		}
 	}
 	route, err := proxywasm.GetProperty(routeNameProperty)

@@ -15,7 +15,7 @@ import (
 // This file decodes the JSON configuration strictly and validates each value
 // on its own. Checks that involve several fields (credentials with
 // wildcards, null with its opt-in, ...) need the effective rule and live in
-// compile.go.
+// compileRule, in policy.go.
 
 // Policy field keys, valid at the top level and in every rule.
 const (
@@ -51,6 +51,9 @@ const (
 	chromiumCap   = 7200  // seconds; above it Chromium silently uses 7200
 	maxRuleName   = 64
 	maxConfigSize = 16 << 20
+	maxDepth      = 32  // nesting of arrays and objects; the schema needs 4
+	maxErrors     = 100 // errors reported; the rest are counted
+	maxValueLen   = 120 // bytes of an offending value quoted in an error
 )
 
 // Mode is a rule's enforcement mode.
@@ -391,10 +394,7 @@ func (d *decoder) originList(v gjson.Result, path string) *originList {
 	ok := d.strings(v, path, false, func(s, p string) {
 		e := originEntry{path: p, value: s}
 		switch s {
-		case "*":
-			l.anyAt = len(l.entries)
-		case "null":
-			l.nullAt = len(l.entries)
+		case "*", "null":
 		default:
 			pat, perr := origins.ParsePattern(s)
 			if perr != nil {
@@ -409,7 +409,12 @@ func (d *decoder) originList(v gjson.Result, path string) *originList {
 			return
 		}
 		seen[e.value] = true
-		if e.pattern.Scheme != "" && e.pattern.IsInsecure() {
+		switch {
+		case e.value == "*":
+			l.anyAt = len(l.entries)
+		case e.value == "null":
+			l.nullAt = len(l.entries)
+		case e.pattern.IsInsecure():
 			l.insecure = append(l.insecure, len(l.entries))
 		}
 		l.entries = append(l.entries, e)
@@ -452,7 +457,8 @@ func originReason(d origins.Defect) Reason {
 // matches one of them matches almost anything.
 var probeOrigins = []string{
 	"https://attacker.example", "http://attacker.example", "https://evil.test:8443",
-	"https://xn--80ak6aa92e.com", "https://a.b", "null",
+	"https://xn--80ak6aa92e.com", "https://a.b", "null", "https://evil.com",
+	"https://attacker.co.uk", "https://attacker.github.io",
 }
 
 func (d *decoder) regexList(v gjson.Result, path string) *regexList {
@@ -468,6 +474,10 @@ func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 				return
 			}
 		}
+		if reason, msg := originRegexDefect(s); msg != "" {
+			d.errs.add(p, reason, s, msg)
+			return
+		}
 		l.paths = append(l.paths, p)
 		l.src = append(l.src, s)
 		l.re = append(l.re, re)
@@ -476,6 +486,64 @@ func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 		return nil
 	}
 	return l
+}
+
+// originRegexDefect applies the rules of origin patterns to an origin regex,
+// as far as its source text shows them: a "." that matches any character
+// where a literal dot was meant, a trailing ".*" that admits any suffix
+// (https://app.example.com.evil.test), and a wildcard directly over a public
+// suffix. It returns "" when it finds none of these.
+func originRegexDefect(src string) (Reason, string) {
+	body := strings.TrimSuffix(src, "$")
+	for i := 1; i+1 < len(body); i++ {
+		if body[i] == '.' && body[i-1] != '\\' && isAlnum(body[i-1]) && isAlnum(body[i+1]) && !inClass(body, i) {
+			return ReasonTooBroad, "the unescaped \".\" in " + strconv.Quote(body[max(0, i-8):min(len(body), i+9)]) + " matches any character: write \\. for a literal dot"
+		}
+	}
+	for _, tail := range []string{".*", ".+", ".*)", ".+)", ".*)?", ".+)?"} {
+		if strings.HasSuffix(body, tail) {
+			return ReasonTooBroad, "the trailing " + tail + " lets origins such as https://app.example.com.evil.test match: end the regex with the host (and an optional port)"
+		}
+	}
+	// The literal tail of the host, e.g. "\\.co\\.uk" in "^https://.*\\.co\\.uk$".
+	i := len(body)
+	for i > 0 {
+		c := body[i-1]
+		if isAlnum(c) || c == '-' {
+			i--
+		} else if c == '.' && i >= 2 && body[i-2] == '\\' {
+			i -= 2
+		} else {
+			break
+		}
+	}
+	if tail := strings.ReplaceAll(body[i:], `\.`, "."); i > 0 && strings.HasPrefix(tail, ".") && body[i-1] != '/' {
+		if domain := tail[1:]; domain != "" && origins.IsPublicSuffix(domain) {
+			return ReasonPublicSuffix, strconv.Quote(domain) + " is a public suffix: anyone can register a subdomain of it"
+		}
+	}
+	return "", ""
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// inClass reports whether position i of a regex source lies inside a
+// bracketed character class.
+func inClass(src string, i int) bool {
+	in := false
+	for j := 0; j < i; j++ {
+		switch {
+		case src[j] == '\\':
+			j++
+		case src[j] == '[':
+			in = true
+		case src[j] == ']':
+			in = false
+		}
+	}
+	return in
 }
 
 // anchoredRegex compiles an RE2 regex that must be anchored at both ends

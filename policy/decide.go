@@ -65,6 +65,16 @@ func (p *Policy) Decide(r *Request) Decision {
 		ru.actual(r, &d)
 	default:
 		d.Action, d.Outcome, d.Reason, d.Vary = Forward, OutcomeNotCORS, reasonNotCORS, ru.varyActual
+		if ru.staticAny {
+			// A static answer goes on every response, CORS or not, so that
+			// a cache may serve one response to all.
+			//
+			// [Fetch §CORS protocol and HTTP caches]: https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches
+			ru.addACAO(&d, "")
+			if ru.aceh != "" {
+				d.addHeader(headers.ACEH, ru.aceh)
+			}
+		}
 	}
 	return d
 }
@@ -171,11 +181,9 @@ func (ru *rule) actual(r *Request, d *Decision) {
 		}
 		return
 	}
-	if len(r.Origin) == 1 {
-		if o, ok := origins.Parse(r.Origin[0]); ok && origins.SameOrigin(o, r.Scheme, r.Authority) {
-			d.Outcome, d.Reason = OutcomeSameOrigin, reasonSameOrigin
-			return
-		}
+	if ru.isSameOrigin(r) {
+		d.Outcome, d.Reason = OutcomeSameOrigin, reasonSameOrigin
+		return
 	}
 	d.Outcome, d.Reason = OutcomeActualDenied, reasonOrigin
 	if len(r.Origin) != 1 {
@@ -184,6 +192,23 @@ func (ru *rule) actual(r *Request, d *Decision) {
 	if ru.reject {
 		d.Action, d.Status, d.Body = Respond, 403, deniedRequestBody
 	}
+}
+
+// isSameOrigin reports whether an actual request comes from the request's
+// own origin: its Origin is the request's scheme and authority, or the
+// browser says so with Sec-Fetch-Site (it sends "Origin: null" on some
+// same-origin requests, under Referrer-Policy: no-referrer for example).
+//
+// [Fetch §append a request Origin header]: https://fetch.spec.whatwg.org/#append-a-request-origin-header
+func (ru *rule) isSameOrigin(r *Request) bool {
+	if len(r.Origin) != 1 {
+		return false
+	}
+	if r.SecFetchSite == "same-origin" {
+		return true
+	}
+	o, ok := origins.Parse(r.Origin[0])
+	return ok && origins.SameOrigin(o, r.Scheme, r.Authority)
 }
 
 func (ru *rule) addACAO(d *Decision, origin string) {

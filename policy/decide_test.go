@@ -73,6 +73,9 @@ var decideCases = []struct {
 	{"OPTIONS without Origin is not CORS", cfgSimple, policy.Request{Method: "OPTIONS", ACRM: []string{"PUT"}},
 		want{policy.NotCORS, policy.Forward, policy.OutcomeNotCORS, 0, nil, "Origin", "default"}},
 
+	{"static * rule answers every response", cfgAny, policy.Request{Method: "GET", Path: "/"},
+		want{policy.NotCORS, policy.Forward, policy.OutcomeNotCORS, 0, h("access-control-allow-origin", "*", "access-control-expose-headers", "*"), "", "default"}},
+
 	// Allowed preflights.
 	{"preflight for a safelisted method", cfgSimple, preflight("https://app.example.com", "GET"),
 		want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 204, h("access-control-allow-origin", "https://app.example.com"), varyPreflight, "default"}},
@@ -201,6 +204,16 @@ var decideCases = []struct {
 		r.Authority = "API.example.com:443"
 		return r
 	}(), want{policy.Actual, policy.Forward, policy.OutcomeSameOrigin, 0, nil, "Origin", "default"}},
+	{"Origin null with Sec-Fetch-Site same-origin is same-origin", cfgReject, func() policy.Request {
+		r := actual("POST", "null")
+		r.SecFetchSite = "same-origin"
+		return r
+	}(), want{policy.Actual, policy.Forward, policy.OutcomeSameOrigin, 0, nil, "Origin", "default"}},
+	{"Sec-Fetch-Site cross-site is not same-origin", cfgReject, func() policy.Request {
+		r := actual("POST", "null")
+		r.SecFetchSite = "cross-site"
+		return r
+	}(), want{policy.Actual, policy.Respond, policy.OutcomeActualDenied, 403, nil, "Origin", "default"}},
 	{"other scheme is cross-origin", cfgReject, actual("POST", "http://api.example.com"),
 		want{policy.Actual, policy.Respond, policy.OutcomeActualDenied, 403, nil, "Origin", "default"}},
 	{"other port is cross-origin", cfgReject, actual("POST", "https://api.example.com:8443"),

@@ -10,6 +10,10 @@ type Request struct {
 	Path      string // ":path", including any query string
 	RouteName string // Envoy's xds.route_name property; "" when unknown
 
+	// SecFetchSite is the Sec-Fetch-Site header ("" when absent). Only its
+	// "same-origin" value is used: such a request is never rejected.
+	SecFetchSite string
+
 	// Each field below holds every value of that request header, in order,
 	// one element per header line. nil means the header is absent.
 	Origin []string // Origin

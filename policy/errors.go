@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -29,11 +30,12 @@ const (
 	ReasonForbiddenMethod Reason = "forbidden_method"
 	ReasonInvalidHeader   Reason = "invalid_header" // not a header-name token
 	ReasonForbiddenHeader Reason = "forbidden_header"
-	ReasonOutOfRange      Reason = "out_of_range"   // a number outside its range
-	ReasonInvalidValue    Reason = "invalid_value"  // an enumerated value not in its set
-	ReasonInvalidName     Reason = "invalid_name"   // a rule name that is empty or not [A-Za-z0-9_-]
-	ReasonDuplicateName   Reason = "duplicate_name" // two rules with the same name
-	ReasonInvalidMatch    Reason = "invalid_match"  // a host, path or route matcher that is malformed
+	ReasonOutOfRange      Reason = "out_of_range"    // a number outside its range
+	ReasonInvalidValue    Reason = "invalid_value"   // an enumerated value not in its set
+	ReasonInvalidName     Reason = "invalid_name"    // a rule name that is empty or not [A-Za-z0-9_-]
+	ReasonDuplicateName   Reason = "duplicate_name"  // two rules with the same name
+	ReasonInvalidMatch    Reason = "invalid_match"   // a host, path or route matcher that is malformed
+	ReasonTooManyErrors   Reason = "too_many_errors" // more errors than are worth listing
 )
 
 // Error is one problem found in a plugin configuration. Parse joins every
@@ -66,7 +68,19 @@ func (e *Error) Error() string {
 type errs []error
 
 func (es *errs) add(path string, reason Reason, value, msg string) {
+	if len(value) > maxValueLen {
+		value = value[:maxValueLen] + "…"
+	}
 	*es = append(*es, &Error{Path: path, Value: value, Reason: reason, Msg: msg})
+}
+
+// joined returns the errors as one, listing at most maxErrors of them.
+func (es errs) joined() error {
+	if len(es) > maxErrors {
+		more := &Error{Reason: ReasonTooManyErrors, Msg: "and " + strconv.Itoa(len(es)-maxErrors) + " more errors"}
+		es = append(es[:maxErrors:maxErrors], more)
+	}
+	return errors.Join(es...)
 }
 
 // join appends an index or a key to a JSON path.

@@ -40,8 +40,8 @@ func (d *decoder) match(v gjson.Result, path string) *match {
 					m.hosts = append(m.hosts, h)
 				}
 			case "paths", "path_prefixes":
-				if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, "?#") {
-					d.errs.add(ep, ReasonInvalidMatch, s, "must start with \"/\" and have no query or fragment")
+				if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, "?# \t\r\n\x00") {
+					d.errs.add(ep, ReasonInvalidMatch, s, "must start with \"/\" and have no query, fragment, space or control character")
 				} else if key == "paths" {
 					m.paths = append(m.paths, s)
 				} else {
@@ -60,6 +60,8 @@ func (d *decoder) match(v gjson.Result, path string) *match {
 				}
 			case "methods":
 				switch {
+				case s == "*":
+					d.errs.add(ep, ReasonInvalidMethod, s, "matches no method: remove match.methods to match every method")
 				case !headers.IsToken(s):
 					d.errs.add(ep, ReasonInvalidMethod, s, "not a valid method token")
 				case methods.Normalized(s) != s:
@@ -84,9 +86,15 @@ func (d *decoder) hostPattern(s, path string) (string, bool) {
 		d.errs.add(path, ReasonInvalidMatch, s, "empty host")
 	case strings.Contains(name, "*"):
 		d.errs.add(path, ReasonWildcard, s, "a wildcard is allowed only as a leading \"*.\" label")
-	case name[0] != '[' && strings.Contains(name, ":"):
+	case name[0] == '[':
+		if wild || !origins.IsIPv6Literal(name) {
+			d.errs.add(path, ReasonInvalidMatch, s, "not a valid bracketed IPv6 address")
+		} else {
+			return name, true
+		}
+	case strings.Contains(name, ":"):
 		d.errs.add(path, ReasonInvalidMatch, s, "hosts match without the port: remove it")
-	case name[0] != '[' && !validHostName(name):
+	case !validHostName(name):
 		d.errs.add(path, ReasonInvalidMatch, s, "not a valid host name")
 	default:
 		if wild {

@@ -80,6 +80,21 @@ var invalidConfigs = []struct {
 	{desc: "regex matching anything", input: `{"allowed_origin_regexes":["^.*$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
 	{desc: "regex matching any https origin", input: `{"allowed_origin_regexes":["^https://.+$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
 
+	{desc: "hex final label", input: `{"allowed_origins":["https://foo.0x10"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
+	{desc: "IPv4-mapped IPv6 in dotted form", input: `{"allowed_origins":["http://[::ffff:127.0.0.1]:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
+	{desc: "wildcard over a regional AWS endpoint", input: `{"allowed_origins":["https://*.s3.us-east-1.amazonaws.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "wildcard over myshopify", input: `{"allowed_origins":["https://*.myshopify.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "regex with an unescaped dot", input: `{"allowed_origin_regexes":["^https://app.example\\.com$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "regex with a trailing wildcard", input: `{"allowed_origin_regexes":["^https://app\\.example\\.com.*$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "regex over a TLD", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.io$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonPublicSuffix}}},
+	{desc: "regex over a ccTLD second level", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.com\\.au$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonPublicSuffix}}},
+	{desc: "http regex with credentials", input: `{"allowed_origin_regexes":["^http://app\\.example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonCredentials}}},
+	{desc: "invalid UTF-8", input: "{\"allowed_origins\":[\"https://a.example\"],\"rules\":[{\"name\":\"a\",\"match\":{\"route_names\":[\"r\xff\"]}}]}", want: []problem{{"", policy.ReasonInvalidJSON}}},
+	{desc: "hostile nesting", input: `{"allowed_origins":["https://a.example"],"x":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`, want: []problem{{"", policy.ReasonInvalidJSON}}},
+	{desc: "match methods wildcard", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"methods":["*"]}}]}`, want: []problem{{"rules[0].match.methods[0]", policy.ReasonInvalidMethod}}},
+	{desc: "match host bracket garbage", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["[garbage"]}}]}`, want: []problem{{"rules[0].match.hosts[0]", policy.ReasonInvalidMatch}}},
+	{desc: "match path with a control character", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":["/a\u0000"]}}]}`, want: []problem{{"rules[0].match.paths[0]", policy.ReasonInvalidMatch}}},
+
 	// Methods and headers.
 	{desc: "forbidden method", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["CONNECT"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonForbiddenMethod}}},
 	{desc: "forbidden method in lower case", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["trace"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonForbiddenMethod}}},
@@ -228,6 +243,12 @@ var validConfigs = []struct {
 	{"loopback http with credentials", `{"allowed_origins":["http://localhost:3000","http://127.0.0.1:8080","http://[::1]:5173"],"allow_credentials":true}`},
 	{"insecure with opt-in", `{"allowed_origins":["http://intranet.example"],"allow_credentials":true,"dangerously_allow_insecure_origins_with_credentials":true}`},
 	{"null with opt-in", `{"allowed_origins":["null"],"dangerously_allow_null_origin":true}`},
+	{"duplicate wildcard", `{"allowed_origins":["*","*","https://b.example"]}`},
+	{"duplicate null", `{"allowed_origins":["null","null"],"dangerously_allow_null_origin":true}`},
+	{"localhost subdomains with credentials", `{"allowed_origins":["http://*.localhost:*"],"allow_credentials":true}`},
+	{"https regex with credentials", `{"allowed_origin_regexes":["^https://([a-z0-9-]+\\.)?example\\.com(:[0-9]+)?$"],"allow_credentials":true}`},
+	{"IPv4-mapped IPv6 as browsers write it", `{"allowed_origins":["http://[::ffff:7f00:1]:3000"]}`},
+	{"bracketed host match", `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["[::1]"]}}]}`},
 	{"extension origin", `{"allowed_origins":["chrome-extension://abcdefghijklmnop"]}`},
 	{"regex only", `{"allowed_origin_regexes":["^https://(www|app)\\.example\\.com$"]}`},
 	{"everything", `{"allowed_origins":["https://app.example.com"],"allowed_methods":["PUT","DELETE","PATCH","*"],"allowed_request_headers":["X-CSRF-Token","Authorization","*"],"exposed_response_headers":["X-Request-Id"],"allow_credentials":true,"max_age_seconds":7200,"allow_private_network":true,"preflight_status":200,"mode":"report_only","reject_disallowed_origins":true,"forward_denied_preflights":true,"debug":true}`},
@@ -275,6 +296,20 @@ func TestParse_warnings(t *testing.T) {
 		if !strings.Contains(w, tc.want) {
 			t.Errorf("%s: warnings %q; want one containing %q", tc.desc, w, tc.want)
 		}
+	}
+}
+
+func TestParse_capsErrorCount(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"allowed_origins":["https://a.example"]`)
+	for i := range 500 {
+		b.WriteString(`,"k` + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i/26) + `":1`)
+	}
+	b.WriteString("}")
+	_, err := policy.Parse([]byte(b.String()))
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 101 || !strings.Contains(lines[100], "and 400 more errors") {
+		t.Errorf("got %d lines, last %q; want 100 errors and a count of the rest", len(lines), lines[len(lines)-1])
 	}
 }
 

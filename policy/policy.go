@@ -1,10 +1,10 @@
 package policy
 
 import (
-	"errors"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/corsfilter/corsfilter/policy/internal/origins"
 	"github.com/tidwall/gjson"
@@ -78,6 +78,12 @@ func Parse(config []byte) (*Policy, error) {
 	if strings.TrimSpace(string(config)) == "" {
 		return nil, &Error{Reason: ReasonMissing, Msg: "the configuration is empty: at least allowed_origins is required"}
 	}
+	if !utf8.Valid(config) {
+		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is not valid UTF-8"}
+	}
+	if tooDeep(config) {
+		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration nests arrays and objects deeper than " + strconv.Itoa(maxDepth) + " levels"}
+	}
 	if !gjson.ValidBytes(config) {
 		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is not valid JSON"}
 	}
@@ -93,7 +99,7 @@ func Parse(config []byte) (*Policy, error) {
 		d.policyField(top, key, v, p)
 	})
 	if !ok {
-		return nil, errors.Join(d.errs...)
+		return nil, d.errs.joined()
 	}
 
 	type source struct {
@@ -164,10 +170,40 @@ func Parse(config []byte) (*Policy, error) {
 		p.names = append(p.names, src.name)
 	}
 	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
+		return nil, d.errs.joined()
 	}
 	p.warnings = d.warnings
 	return p, nil
+}
+
+// tooDeep reports whether JSON nests arrays and objects deeper than
+// maxDepth. It runs before any recursive parsing, so that a hostile document
+// cannot overflow the stack, which Go cannot recover from.
+func tooDeep(data []byte) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			if depth > maxDepth {
+				return true
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return false
 }
 
 func validRuleName(s string) bool {
@@ -259,6 +295,13 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 	if regexesL != nil {
 		r.regexes = regexesL.re
 		r.eff.regexes = regexesL
+		if credentials && !allowInsecure {
+			for i, src := range regexesL.src {
+				if !strings.HasPrefix(src, "^https://") && !strings.HasPrefix(src, `^https:\/\/`) {
+					d.errs.add(regexesL.paths[i], ReasonCredentials, src, "with allow_credentials, an origin regex must start with ^https:// (plain http lets any network attacker read credentialed responses), or set "+keyAllowInsecure+where(regexesL.paths[i]))
+				}
+			}
+		}
 	}
 	r.staticAny = r.origins != nil && r.origins.Any() && !credentials
 

@@ -140,3 +140,13 @@ func serializeIPv6(p [8]uint16) string {
 	}
 	return string(b)
 }
+
+// IsIPv6Literal reports whether s is a bracketed IPv6 address, such as
+// "[::1]", in any valid spelling.
+func IsIPv6Literal(s string) bool {
+	if len(s) < 3 || s[0] != '[' || s[len(s)-1] != ']' {
+		return false
+	}
+	_, ok := parseIPv6(s[1 : len(s)-1])
+	return ok
+}

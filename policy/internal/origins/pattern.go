@@ -202,7 +202,12 @@ func checkHost(host string) *PatternError {
 		return e
 	}
 	labels := strings.Split(host, ".")
-	if allNumeric(labels[len(labels)-1]) {
+	last := labels[len(labels)-1]
+	if len(last) >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X') {
+		_, e := fail(Malformed, "a final label in hex makes browsers read the host as an IPv4 address")
+		return e
+	}
+	if allNumeric(last) {
 		if !isIPv4(host) {
 			_, e := fail(NonCanonical, "not a canonical IPv4 address (four decimal octets, no leading zeros)")
 			return e
