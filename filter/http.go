@@ -33,7 +33,7 @@ func (h *httpContext) OnHttpRequestHeaders(int, bool) (action types.Action) {
 		return types.ActionContinue
 	}
 	var r policy.Request
-	if err := readRequest(&r); err != nil {
+	if err := readRequest(&r, p.routes); err != nil {
 		p.fault("reading the request", err)
 		return types.ActionContinue
 	}
@@ -71,9 +71,9 @@ func (h *httpContext) OnHttpRequestHeaders(int, bool) (action types.Action) {
 }
 
 // readRequest gathers what Decide needs: the pseudo-headers, every value of
-// the CORS request headers (the pairs call sees repeated headers), and the
-// route name ("" when Envoy has none).
-func readRequest(r *policy.Request) error {
+// the CORS request headers (the pairs call sees repeated headers), and, when
+// some rule matches on it, the route name ("" when Envoy has none).
+func readRequest(r *policy.Request, routes bool) error {
 	hs, err := proxywasm.GetHttpRequestHeaders()
 	if err != nil {
 		return err
@@ -99,6 +99,9 @@ func readRequest(r *policy.Request) error {
 		case "sec-fetch-site":
 			r.SecFetchSite = kv[1]
 		}
+	}
+	if !routes {
+		return nil
 	}
 	route, err := proxywasm.GetProperty(routeNameProperty)
 	switch {

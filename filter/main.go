@@ -27,6 +27,7 @@ func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginC
 type pluginContext struct {
 	types.DefaultPluginContext
 	policy  *policy.Policy
+	routes  bool // some rule matches on xds.route_name
 	metrics metrics
 }
 
@@ -71,7 +72,7 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 		return types.OnPluginStartStatusFailed
 	}
 	p.metrics = m
-	p.policy = pol
+	p.policy, p.routes = pol, pol.UsesRouteNames()
 	proxywasm.LogInfo("cors: plugin started with policy " + pol.String())
 	for _, w := range pol.Warnings() {
 		proxywasm.LogWarn(w)

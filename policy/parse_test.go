@@ -326,3 +326,19 @@ func TestPolicy_ruleNames(t *testing.T) {
 		t.Errorf("RuleNames() = %q; want \"default\"", got)
 	}
 }
+
+func TestPolicy_usesRouteNames(t *testing.T) {
+	for cfg, want := range map[string]bool{
+		`{"allowed_origins":["https://a.example"]}`:                                                      false,
+		`{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":["/a"]}}]}`:      false,
+		`{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"route_names":["r"]}}]}`: true,
+	} {
+		p, err := policy.Parse([]byte(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.UsesRouteNames(); got != want {
+			t.Errorf("UsesRouteNames() for %s = %v; want %v", cfg, got, want)
+		}
+	}
+}

@@ -359,6 +359,18 @@ func (d *decoder) hasErrorAt(paths ...string) bool {
 	return false
 }
 
+// UsesRouteNames reports whether any rule matches on Envoy's route name, so
+// that the filter reads the xds.route_name property only when it matters
+// (each property read is a host call).
+func (p *Policy) UsesRouteNames() bool {
+	for i := range p.rules {
+		if len(p.rules[i].match.routes) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // RuleNames returns the rule names in order; a configuration without rules
 // has one rule, "default".
 func (p *Policy) RuleNames() []string { return append([]string(nil), p.names...) }
