@@ -170,16 +170,13 @@ func siftDown(r []rune, root, n int) {
 	}
 }
 
-// asciiGroup returns the ASCII ranges of a Perl class (\d, \s, \w; the
-// letter given in lower case) or POSIX class name (between "[:" and ":]",
-// without a leading ^), or nil when there is no such class.
-func asciiGroup(name string) []rune {
+// posixGroup returns the ASCII ranges of a POSIX class name (between "[:"
+// and ":]", without a leading ^), or nil when there is no such class.
+func posixGroup(name string) []rune {
 	switch name {
-	case "d", "digit":
+	case "digit":
 		return []rune{'0', '9'}
-	case "s":
-		return []rune{'\t', '\n', '\f', '\r', ' ', ' '}
-	case "w", "word":
+	case "word":
 		return []rune{'0', '9', 'A', 'Z', '_', '_', 'a', 'z'}
 	case "alnum":
 		return []rune{'0', '9', 'A', 'Z', 'a', 'z'}
