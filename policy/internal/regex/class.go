@@ -1,6 +1,9 @@
 package regex
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 const (
 	maxRune = utf8.MaxRune
@@ -170,48 +173,33 @@ func siftDown(r []rune, root, n int) {
 	}
 }
 
-// posixGroup returns the ASCII ranges of a POSIX class name (between "[:"
-// and ":]", without a leading ^), or nil when there is no such class.
-func posixGroup(name string) []rune {
-	switch name {
-	case "digit":
-		return []rune{'0', '9'}
-	case "word":
-		return []rune{'0', '9', 'A', 'Z', '_', '_', 'a', 'z'}
-	case "alnum":
-		return []rune{'0', '9', 'A', 'Z', 'a', 'z'}
-	case "alpha":
-		return []rune{'A', 'Z', 'a', 'z'}
-	case "ascii":
-		return []rune{0, 0x7f}
-	case "blank":
-		return []rune{'\t', '\t', ' ', ' '}
-	case "cntrl":
-		return []rune{0, 0x1f, 0x7f, 0x7f}
-	case "graph":
-		return []rune{'!', '~'}
-	case "lower":
-		return []rune{'a', 'z'}
-	case "print":
-		return []rune{' ', '~'}
-	case "punct":
-		return []rune{'!', '/', ':', '@', '[', '`', '{', '~'}
-	case "space":
-		return []rune{'\t', '\r', ' ', ' '}
-	case "upper":
-		return []rune{'A', 'Z'}
-	case "xdigit":
-		return []rune{'0', '9', 'A', 'F', 'a', 'f'}
+// posixClasses lists the POSIX classes RE2 knows, each as ";name=" followed
+// by its ASCII ranges as pairs of bytes.
+const posixClasses = ";alnum=09AZaz;alpha=AZaz;ascii=\x00\x7f;blank=\t\t  ;cntrl=\x00\x1f\x7f\x7f;digit=09" +
+	";graph=!~;lower=az;print= ~;punct=!/:@[`{~;space=\t\r  ;upper=AZ;word=09AZ__az;xdigit=09AFaf;"
+
+// posixGroup returns the ranges of a POSIX class name (between "[:" and ":]",
+// without a leading ^) as pairs of bytes, or "" when there is no such class.
+func posixGroup(name string) string {
+	for i := range len(name) {
+		if name[i] < 'a' || name[i] > 'z' {
+			return ""
+		}
 	}
-	return nil
+	i := strings.Index(posixClasses, ";"+name+"=")
+	if name == "" || i < 0 {
+		return ""
+	}
+	g := posixClasses[i+len(name)+2:]
+	return g[:strings.IndexByte(g, ';')]
 }
 
 // addGroup adds an ASCII group, case-folded when fold is set, and negated
 // (after folding, as RE2 does) when negated is set.
-func (c *class) addGroup(g []rune, negated, fold bool) {
+func (c *class) addGroup(g string, negated, fold bool) {
 	var tmp class
 	for i := 0; i < len(g); i += 2 {
-		tmp.add(g[i], g[i+1])
+		tmp.add(rune(g[i]), rune(g[i+1]))
 	}
 	if fold {
 		tmp.foldASCII()

@@ -31,85 +31,79 @@ type compiler struct {
 	insts   []inst
 	classes []*class // per consuming state
 	hasWord bool     // the program has \b or \B
+	tooBig  bool     // a limit was exceeded
 }
 
-func (c *compiler) add(in inst) (int32, error) {
+func (c *compiler) add(in inst) int32 {
 	if len(c.insts) >= maxInsts {
-		return 0, errTooComplex
+		c.tooBig = true
+		return 0
 	}
 	c.insts = append(c.insts, in)
-	return int32(len(c.insts) - 1), nil
+	return int32(len(c.insts) - 1)
 }
 
-// emit compiles n so that it continues to next, and returns its entry.
-func (c *compiler) emit(n *node, next int32) (int32, error) {
+// emit compiles n so that it continues to next, and returns its entry. It
+// stops early, with c.tooBig set, when a limit is exceeded.
+func (c *compiler) emit(n *node, next int32) int32 {
+	if c.tooBig {
+		return 0
+	}
 	switch n.op {
 	case opEmpty:
-		return next, nil
+		return next
 	case opClass:
 		if len(c.classes) >= maxStates {
-			return 0, errTooComplex
+			c.tooBig = true
+			return 0
 		}
 		c.classes = append(c.classes, n.cls)
 		return c.add(inst{op: instConsume, out: next, cons: int32(len(c.classes) - 1)})
 	case opBegin, opEnd, opWord, opNoWord:
-		if n.op == opWord || n.op == opNoWord {
-			c.hasWord = true
-		}
+		c.hasWord = c.hasWord || n.op >= opWord
 		return c.add(inst{op: instAssert, assert: n.op, out: next})
 	case opCapture:
 		return c.emit(n.subs[0], next)
 	case opConcat:
-		var err error
-		for i := len(n.subs) - 1; i >= 0 && err == nil; i-- {
-			next, err = c.emit(n.subs[i], next)
+		for i := len(n.subs) - 1; i >= 0; i-- {
+			next = c.emit(n.subs[i], next)
 		}
-		return next, err
+		return next
 	case opAlt:
-		entry, err := c.emit(n.subs[len(n.subs)-1], next)
-		for i := len(n.subs) - 2; i >= 0 && err == nil; i-- {
-			var e int32
-			if e, err = c.emit(n.subs[i], next); err == nil {
-				entry, err = c.add(inst{op: instSplit, out: e, out1: entry})
-			}
+		entry := c.emit(n.subs[len(n.subs)-1], next)
+		for i := len(n.subs) - 2; i >= 0; i-- {
+			entry = c.add(inst{op: instSplit, out: c.emit(n.subs[i], next), out1: entry})
 		}
-		return entry, err
+		return entry
 	}
 	// opRepeat.
 	sub := n.subs[0]
 	cur := next
-	var err error
 	if n.max < 0 {
 		// x{min,} is min-1 copies of x followed by x+, or x* when min is 0.
-		var loop int32
-		if loop, err = c.add(inst{op: instSplit, out1: next}); err != nil {
-			return 0, err
-		}
-		var e int32
-		if e, err = c.emit(sub, loop); err != nil {
-			return 0, err
+		loop := c.add(inst{op: instSplit, out1: next})
+		e := c.emit(sub, loop)
+		if c.tooBig {
+			return 0
 		}
 		c.insts[loop].out = e
 		cur = e
 		if n.min == 0 {
 			cur = loop
 		}
-		for i := 1; i < n.min && err == nil; i++ {
-			cur, err = c.emit(sub, cur)
+		for i := 1; i < n.min; i++ {
+			cur = c.emit(sub, cur)
 		}
-		return cur, err
+		return cur
 	}
 	// x{min,max} is min copies of x followed by max-min nested optional ones.
-	for i := n.min; i < n.max && err == nil; i++ {
-		var e int32
-		if e, err = c.emit(sub, cur); err == nil {
-			cur, err = c.add(inst{op: instSplit, out: e, out1: next})
-		}
+	for i := n.min; i < n.max; i++ {
+		cur = c.add(inst{op: instSplit, out: c.emit(sub, cur), out1: next})
 	}
-	for i := 0; i < n.min && err == nil; i++ {
-		cur, err = c.emit(sub, cur)
+	for i := 0; i < n.min; i++ {
+		cur = c.emit(sub, cur)
 	}
-	return cur, err
+	return cur
 }
 
 // closure adds to set the consuming states, and the match state as bit
@@ -161,10 +155,10 @@ func (c *compiler) closure(pc int32, ctx uint8, set []uint64, mark []uint32, gen
 // compile turns the parse tree into the tables of re.
 func (re *Regexp) compile(root *node) error {
 	var c compiler
-	match, _ := c.add(inst{op: instMatch})
-	start, err := c.emit(root, match)
-	if err != nil {
-		return err
+	match := c.add(inst{op: instMatch})
+	start := c.emit(root, match)
+	if c.tooBig {
+		return errTooComplex
 	}
 	ncons := len(c.classes)
 	words := (ncons + 1 + 63) / 64
@@ -173,50 +167,35 @@ func (re *Regexp) compile(root *node) error {
 	if c.hasWord {
 		nw, re.wordMask = 2, 1
 	}
-
-	mark := make([]uint32, len(c.insts))
-	stack := make([]int32, 0, len(c.insts))
-	gen := uint32(0)
-	closure := func(pc int32, ctx uint8, set []uint64) {
-		gen++
-		c.closure(pc, ctx, set, mark, gen, stack)
-	}
-	hasMatch := func(set []uint64) bool { return set[ncons>>6]&(1<<(ncons&63)) != 0 }
-	wordCtx := func(w int) uint8 { return uint8(w) * ctxWord }
+	s := closureState{c: &c, mark: make([]uint32, len(c.insts)), stack: make([]int32, 0, len(c.insts)), tmp: make([]uint64, words)}
 
 	re.follow = make([]uint64, nw*ncons*words)
 	re.endAccept = make([]uint64, nw*words)
-	tmp := make([]uint64, words)
-	for pc := range c.insts {
-		in := &c.insts[pc]
+	for _, in := range c.insts {
 		if in.op != instConsume {
 			continue
 		}
 		i := int(in.cons)
 		for w := range nw {
-			closure(in.out, wordCtx(w), re.follow[(w*ncons+i)*words:][:words])
-			clear(tmp)
-			closure(in.out, ctxEnd|wordCtx(w), tmp)
-			if hasMatch(tmp) {
+			ctx := uint8(w) * ctxWord
+			s.closure(in.out, ctx, re.follow[(w*ncons+i)*words:][:words])
+			if s.matches(in.out, ctxEnd|ctx) {
 				re.endAccept[w*words+(i>>6)] |= 1 << (i & 63)
 			}
 		}
 	}
 	re.start = make([]uint64, 4*words)
 	for w := range 2 {
-		closure(start, ctxBegin|wordCtx(w), re.start[(startBegin+w)*words:][:words])
-		clear(tmp)
-		closure(start, ctxBegin|ctxEnd|wordCtx(w), tmp)
-		re.startEmpty = re.startEmpty || w == 0 && hasMatch(tmp)
-		closure(start, wordCtx(w), re.start[(startMid+w)*words:][:words])
-		clear(tmp)
-		closure(start, ctxEnd|wordCtx(w), tmp)
-		re.startEnd[w] = hasMatch(tmp)
+		ctx := uint8(w) * ctxWord
+		s.closure(start, ctxBegin|ctx, re.start[(startBegin+w)*words:][:words])
+		s.closure(start, ctx, re.start[(startMid+w)*words:][:words])
+		re.startEnd[w] = s.matches(start, ctxEnd|ctx)
 	}
+	re.startEmpty = s.matches(start, ctxBegin|ctxEnd)
+	re.startLive = re.startEnd[0] || re.startEnd[1]
 	for _, x := range re.start[startMid*words:] {
 		re.startLive = re.startLive || x != 0
 	}
-	re.startLive = re.startLive || re.startEnd[0] || re.startEnd[1]
 
 	re.ascii = make([]uint64, 128*words)
 	re.nonASCII = make([]uint64, words)
@@ -233,4 +212,26 @@ func (re *Regexp) compile(root *node) error {
 		}
 	}
 	return nil
+}
+
+// closureState is the scratch space for computing closures.
+type closureState struct {
+	c     *compiler
+	mark  []uint32
+	gen   uint32
+	stack []int32
+	tmp   []uint64
+}
+
+func (s *closureState) closure(pc int32, ctx uint8, set []uint64) {
+	s.gen++
+	s.c.closure(pc, ctx, set, s.mark, s.gen, s.stack)
+}
+
+// matches reports whether the match state is reachable from pc in ctx.
+func (s *closureState) matches(pc int32, ctx uint8) bool {
+	clear(s.tmp)
+	s.closure(pc, ctx, s.tmp)
+	n := len(s.c.classes)
+	return s.tmp[n>>6]&(1<<(n&63)) != 0
 }

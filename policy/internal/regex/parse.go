@@ -126,11 +126,28 @@ func (p *parser) concatenation() (*node, error) {
 			continue
 		}
 		lastRepeat = ""
-		k := len(items)
-		if items, err = p.atom(items); err != nil {
+		if strings.HasPrefix(p.t, `\Q`) {
+			// \Q...\E: literal runes, each a separate item.
+			lit, rest, _ := strings.Cut(p.t[2:], `\E`)
+			p.t = rest
+			atom = lit != ""
+			for _, r := range lit {
+				c := &class{}
+				if err := p.addLiteral(c, r); err != nil {
+					return nil, err
+				}
+				c.clean()
+				items = append(items, &node{op: opClass, cls: c})
+			}
+			continue
+		}
+		n, err := p.atom()
+		if err != nil {
 			return nil, err
 		}
-		atom = len(items) > k
+		if atom = n != nil; atom {
+			items = append(items, n)
+		}
 	}
 	var subs []*node
 	for _, n := range items {
@@ -250,65 +267,85 @@ func repeatIsValid(n *node, limit int) bool {
 	return true
 }
 
-// atom parses one token that is not a repetition and appends what it makes
-// (nothing for a flag setting or an empty \Q\E, one node per rune for \Q...\E).
-func (p *parser) atom(items []*node) ([]*node, error) {
-	switch p.t[0] {
+// atom parses one token that is not a repetition or \Q...\E. It returns
+// nil for a flag setting.
+func (p *parser) atom() (*node, error) {
+	t := p.t
+	op := opClass
+	c := &class{}
+	var err error
+	switch t[0] {
 	case '(':
-		return p.group(items)
+		return p.group()
 	case '^':
-		p.t = p.t[1:]
-		return append(items, &node{op: opBegin}), nil
+		op = opBegin
 	case '$':
-		p.t = p.t[1:]
-		return append(items, &node{op: opEnd}), nil
+		op = opEnd
 	case '.':
-		p.t = p.t[1:]
-		c := &class{}
-		if p.dotNL {
-			c.add(0, maxRune)
-		} else {
-			c.add(0, '\n'-1)
-			c.add('\n'+1, maxRune)
+		p.t = t[1:]
+		c.add(0, maxRune)
+		if !p.dotNL {
+			c.ascii[0] &^= 1 << '\n'
 		}
-		return append(items, classNode(c)), nil
 	case '[':
-		c, err := p.class()
-		if err != nil {
-			return nil, err
-		}
-		return append(items, classNode(c)), nil
+		c, err = p.class()
 	case '\\':
-		return p.escape(items)
+		if len(t) >= 2 {
+			switch t[1] {
+			case 'A':
+				op = opBegin
+			case 'z':
+				op = opEnd
+			case 'b':
+				op = opWord
+			case 'B':
+				op = opNoWord
+			case 'C':
+				return nil, errAnyByte
+			case 'p', 'P':
+				return nil, errUnicodeClass
+			}
+		}
+		if op != opClass {
+			p.t = t[2:]
+			return &node{op: op}, nil
+		}
+		if pc, ok := p.perlClass(t); ok {
+			c = pc
+			p.t = t[2:]
+			break
+		}
+		var r rune
+		if r, p.t, err = parseEscape(t); err == nil {
+			err = p.addLiteral(c, r)
+		}
+	default:
+		r, size := utf8.DecodeRuneInString(t)
+		p.t = t[size:]
+		err = p.addLiteral(c, r)
 	}
-	r, size := utf8.DecodeRuneInString(p.t)
-	p.t = p.t[size:]
-	n, err := p.literal(r)
 	if err != nil {
 		return nil, err
 	}
-	return append(items, n), nil
-}
-
-func classNode(c *class) *node {
-	c.clean()
-	return &node{op: opClass, cls: c}
-}
-
-func (p *parser) literal(r rune) (*node, error) {
-	c := &class{}
-	if p.fold {
-		if err := c.addFolded(r, r); err != nil {
-			return nil, err
-		}
-	} else {
-		c.add(r, r)
+	if op != opClass {
+		p.t = t[1:]
+		return &node{op: op}, nil
 	}
-	return classNode(c), nil
+	c.clean()
+	return &node{op: opClass, cls: c}, nil
+}
+
+// addLiteral adds r to c, with its case variants under (?i).
+func (p *parser) addLiteral(c *class, r rune) error {
+	if p.fold {
+		return c.addFolded(r, r)
+	}
+	c.add(r, r)
+	return nil
 }
 
 // group parses a group or a flag setting, starting at its "(".
-func (p *parser) group(items []*node) ([]*node, error) {
+func (p *parser) group() (*node, error) {
 	outerFold, outerDotNL := p.fold, p.dotNL
 	capture := true
 	t := p.t[1:]
@@ -321,7 +358,7 @@ func (p *parser) group(items []*node) ([]*node, error) {
 		if flagsOnly {
 			// The flags last until the end of the enclosing group.
 			p.t = t
-			return items, nil
+			return nil, nil
 		}
 	}
 	if p.depth++; p.depth > maxDepth {
@@ -341,7 +378,7 @@ func (p *parser) group(items []*node) ([]*node, error) {
 	if capture {
 		n = &node{op: opCapture, subs: []*node{n}}
 	}
-	return append(items, n), nil
+	return n, nil
 }
 
 // groupPrefix parses what follows "(?": a capture name, or flags ending in
@@ -352,47 +389,46 @@ func (p *parser) groupPrefix() (rest string, capture, flagsOnly bool, err error)
 	startsWithP := len(t) > 4 && t[2] == 'P' && t[3] == '<'
 	if startsWithP || len(t) > 3 && t[2] == '<' {
 		end := strings.IndexByte(t, '>')
-		if end < 0 {
-			return "", false, false, errWith("invalid named capture", t)
-		}
-		name := t[3:end]
-		if startsWithP {
-			name = t[4:end]
+		name := ""
+		if end > 3 {
+			name = t[3:end]
+			if startsWithP {
+				name = t[4:end]
+			}
 		}
 		if !validCaptureName(name) {
-			return "", false, false, errWith("invalid named capture", t[:end+1])
+			if end >= 0 {
+				t = t[:end+1]
+			}
+			return "", false, false, errWith("invalid named capture", t)
 		}
 		return t[end+1:], true, false, nil
 	}
 	fold, dotNL := p.fold, p.dotNL
 	negated, sawFlag := false, false
-	for i := 2; i < len(t); i++ {
-		switch t[i] {
-		case 'i':
-			fold, sawFlag = !negated, true
-		case 's':
-			dotNL, sawFlag = !negated, true
-		case 'm':
+	i := 2
+	for ; i < len(t); i++ {
+		switch c := t[i]; {
+		case c == 'm':
 			return "", false, false, errMultiLine
-		case 'U':
+		case c == 'U':
 			return "", false, false, errUngreedy
-		case '-':
-			if negated {
-				return "", false, false, errWith("invalid or unsupported Perl syntax", t[:i+1])
-			}
+		case c == 'i':
+			fold, sawFlag = !negated, true
+			continue
+		case c == 's':
+			dotNL, sawFlag = !negated, true
+			continue
+		case c == '-' && !negated:
 			negated, sawFlag = true, false
-		case ':', ')':
-			if negated && !sawFlag {
-				return "", false, false, errWith("invalid or unsupported Perl syntax", t[:i+1])
-			}
+			continue
+		case (c == ':' || c == ')') && (!negated || sawFlag):
 			p.fold, p.dotNL = fold, dotNL
-			return t[i+1:], false, t[i] == ')', nil
-		default:
-			_, size := utf8.DecodeRuneInString(t[i:])
-			return "", false, false, errWith("invalid or unsupported Perl syntax", t[:i+size])
+			return t[i+1:], false, c == ')', nil
 		}
+		break
 	}
-	return "", false, false, errWith("invalid or unsupported Perl syntax", t)
+	return "", false, false, errWith("invalid or unsupported Perl syntax", t[:min(i+1, len(t))])
 }
 
 // validCaptureName reports whether name is [A-Za-z0-9_]+.
@@ -412,69 +448,19 @@ func isAlnum(c rune) bool {
 	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
 }
 
-// escape parses a backslash sequence outside a class.
-func (p *parser) escape(items []*node) ([]*node, error) {
-	t := p.t
-	if len(t) >= 2 {
-		switch t[1] {
-		case 'A':
-			p.t = t[2:]
-			return append(items, &node{op: opBegin}), nil
-		case 'z':
-			p.t = t[2:]
-			return append(items, &node{op: opEnd}), nil
-		case 'b':
-			p.t = t[2:]
-			return append(items, &node{op: opWord}), nil
-		case 'B':
-			p.t = t[2:]
-			return append(items, &node{op: opNoWord}), nil
-		case 'C':
-			return nil, errAnyByte
-		case 'p', 'P':
-			return nil, errUnicodeClass
-		case 'Q':
-			lit, rest, _ := strings.Cut(t[2:], `\E`)
-			for _, r := range lit {
-				n, err := p.literal(r)
-				if err != nil {
-					return nil, err
-				}
-				items = append(items, n)
-			}
-			p.t = rest
-			return items, nil
-		}
-	}
-	if c, ok := p.perlClass(t); ok {
-		p.t = t[2:]
-		return append(items, classNode(c)), nil
-	}
-	r, rest, err := parseEscape(t)
-	if err != nil {
-		return nil, err
-	}
-	p.t = rest
-	n, err := p.literal(r)
-	if err != nil {
-		return nil, err
-	}
-	return append(items, n), nil
-}
-
 // perlClass parses a leading \d, \D, \s, \S, \w or \W.
 func (p *parser) perlClass(t string) (*class, bool) {
 	if len(t) < 2 || t[0] != '\\' {
 		return nil, false
 	}
-	var g []rune
+	var g string
 	switch t[1] {
 	case 'd', 'D':
-		g = posixGroup("digit")
+		g = "09"
 	case 's', 'S':
-		g = []rune{'\t', '\n', '\f', '\r', ' ', ' '} // not \v, unlike [[:space:]]
+		g = "\t\n\f\r  " // not \v, unlike [[:space:]]
 	case 'w', 'W':
-		g = posixGroup("word")
+		g = "09AZ__az"
 	default:
 		return nil, false
 	}
@@ -586,7 +572,7 @@ func (p *parser) class() (*class, error) {
 				name := t[2 : i+2]
 				neg := strings.HasPrefix(name, "^")
 				g := posixGroup(strings.TrimPrefix(name, "^"))
-				if g == nil {
+				if g == "" {
 					return nil, errWith("invalid character class range", t[:i+4])
 				}
 				c.addGroup(g, neg, p.fold)

@@ -86,9 +86,6 @@ func (re *Regexp) MatchString(s string) bool {
 	if len(s) == 0 {
 		return re.startEmpty
 	}
-	if re.words == 1 {
-		return re.match1(s)
-	}
 	return re.matchN(s)
 }
 
@@ -110,51 +107,8 @@ func b2i(b bool) int {
 	return 0
 }
 
-// match1 is matchN for sets of one word (up to 63 consuming states).
-func (re *Regexp) match1(s string) bool {
-	matchBit := uint64(1) << re.ncons
-	r, n := decode(s, 0)
-	cur := re.start[startBegin+b2i(isWord(r))]
-	for pos := 0; ; {
-		if cur&matchBit != 0 {
-			return true
-		}
-		if r < utf8.RuneSelf {
-			cur &= re.ascii[r]
-		} else {
-			cur = re.filter1(cur, r)
-		}
-		if pos += n; pos == len(s) {
-			w := b2i(isWord(r))
-			return cur&re.endAccept[w&re.wordMask] != 0 || re.startEnd[w]
-		}
-		r2, n2 := decode(s, pos)
-		w := b2i(isWord(r) != isWord(r2))
-		next := re.start[startMid+w]
-		follow := re.follow[(w&re.wordMask)*re.ncons:]
-		for cur != 0 {
-			next |= follow[bits.TrailingZeros64(cur)]
-			cur &= cur - 1
-		}
-		if next == 0 && !re.startLive {
-			return false
-		}
-		cur, r, n = next, r2, n2
-	}
-}
-
-// filter1 keeps the states of cur that accept the non-ASCII rune r.
-func (re *Regexp) filter1(cur uint64, r rune) uint64 {
-	var out uint64
-	for x := cur & re.nonASCII[0]; x != 0; x &= x - 1 {
-		i := bits.TrailingZeros64(x)
-		if inRanges(re.ranges[i], r) {
-			out |= 1 << i
-		}
-	}
-	return out
-}
-
+// matchN runs the automaton over s, one rune per step, with the state sets as
+// bitsets (on the stack when they fit in four words).
 func (re *Regexp) matchN(s string) bool {
 	words := re.words
 	var buf [8]uint64
