@@ -118,14 +118,6 @@ func (c *class) clean() {
 	c.sorted = true
 }
 
-// has reports whether r is in c, which must be clean.
-func (c *class) has(r rune) bool {
-	if r < utf8.RuneSelf {
-		return r >= 0 && c.ascii[r>>6]&(1<<(r&63)) != 0
-	}
-	return inRanges(c.ranges, r)
-}
-
 // inRanges reports whether r lies in one of the sorted pairs of ranges.
 func inRanges(ranges []rune, r rune) bool {
 	lo, hi := 0, len(ranges)/2

@@ -62,9 +62,9 @@ var genInputRunes = []string{"a", "b", "A", "B", "k", "K", "\u212a", "s", "S", "
 // against package regexp; it complements FuzzMatch, whose byte mutations
 // rarely produce well-formed expressions.
 func TestRandomAgainstStdlib(t *testing.T) {
-	n := 20000
+	n := 5000
 	if testing.Short() {
-		n = 2000
+		n = 1000
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	compiled := 0
