@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
@@ -45,7 +44,7 @@ func (h *httpContext) OnHttpRequestHeaders(int, bool) (action types.Action) {
 			origin = r.Origin[0]
 		}
 		proxywasm.LogDebug("cors: rule " + d.Rule + " denied " + d.Kind.String() + " from origin " +
-			strconv.Quote(origin) + ": " + d.Reason + " (report_only " + strconv.FormatBool(d.ReportOnly) + ")")
+			policy.Quote(origin) + ": " + d.Reason + " (report_only " + strconv.FormatBool(d.ReportOnly) + ")")
 	}
 	if !d.Enforced() {
 		return types.ActionContinue
@@ -79,26 +78,7 @@ func readRequest(r *policy.Request, routes bool) error {
 		return err
 	}
 	for _, kv := range hs {
-		switch strings.ToLower(kv[0]) {
-		case ":method":
-			r.Method = kv[1]
-		case ":scheme":
-			r.Scheme = kv[1]
-		case ":authority":
-			r.Authority = kv[1]
-		case ":path":
-			r.Path = kv[1]
-		case "origin":
-			r.Origin = append(r.Origin, kv[1])
-		case "access-control-request-method":
-			r.ACRM = append(r.ACRM, kv[1])
-		case "access-control-request-headers":
-			r.ACRH = append(r.ACRH, kv[1])
-		case "access-control-request-private-network":
-			r.ACRPN = append(r.ACRPN, kv[1])
-		case "sec-fetch-site":
-			r.SecFetchSite = kv[1]
-		}
+		r.AddHeader(kv[0], kv[1])
 	}
 	if !routes {
 		return nil
@@ -132,7 +112,7 @@ func (h *httpContext) OnHttpResponseHeaders(int, bool) (action types.Action) {
 	var vary []string
 	overridden := false
 	for _, kv := range hs {
-		name := strings.ToLower(kv[0])
+		name := kv[0]
 		switch {
 		case policy.IsUpstreamCORSHeader(name):
 			// Once per value: Envoy removes every value at once, the SDK's
@@ -142,7 +122,7 @@ func (h *httpContext) OnHttpResponseHeaders(int, bool) (action types.Action) {
 				return types.ActionContinue
 			}
 			overridden = true
-		case name == "vary":
+		case policy.IsVaryHeader(name):
 			vary = append(vary, kv[1])
 		}
 	}

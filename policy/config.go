@@ -1,14 +1,14 @@
 package policy
 
 import (
-	"regexp"
-	"regexp/syntax"
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"strconv"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
 	"github.com/corsfilter/corsfilter/policy/internal/methods"
 	"github.com/corsfilter/corsfilter/policy/internal/origins"
+	"github.com/corsfilter/corsfilter/policy/internal/regex"
 	"github.com/tidwall/gjson"
 )
 
@@ -140,7 +140,7 @@ type regexList struct {
 	path  string
 	paths []string
 	src   []string
-	re    []*regexp.Regexp
+	re    []*regex.Regexp
 }
 
 func (l *regexList) sources() []string {
@@ -405,7 +405,7 @@ func (d *decoder) originList(v gjson.Result, path string) *originList {
 			e.value = pat.String()
 		}
 		if seen[e.value] {
-			d.warn(p, strconv.Quote(s)+" is listed twice")
+			d.warn(p, Quote(s)+" is listed twice")
 			return
 		}
 		seen[e.value] = true
@@ -470,7 +470,7 @@ func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 		}
 		for _, probe := range probeOrigins {
 			if re.MatchString(probe) {
-				d.errs.add(p, ReasonTooBroad, s, "matches almost any origin (for example "+strconv.Quote(probe)+"); list origins, or use \"*\" without credentials")
+				d.errs.add(p, ReasonTooBroad, s, "matches almost any origin (for example "+Quote(probe)+"); list origins, or use \"*\" without credentials")
 				return
 			}
 		}
@@ -497,7 +497,7 @@ func originRegexDefect(src string) (Reason, string) {
 	body := strings.TrimSuffix(src, "$")
 	for i := 1; i+1 < len(body); i++ {
 		if body[i] == '.' && body[i-1] != '\\' && isAlnum(body[i-1]) && isAlnum(body[i+1]) && !inClass(body, i) {
-			return ReasonTooBroad, "the unescaped \".\" in " + strconv.Quote(body[max(0, i-8):min(len(body), i+9)]) + " matches any character: write \\. for a literal dot"
+			return ReasonTooBroad, "the unescaped \".\" in " + Quote(body[max(0, i-8):min(len(body), i+9)]) + " matches any character: write \\. for a literal dot"
 		}
 	}
 	for _, tail := range []string{".*", ".+", ".*)", ".+)", ".*)?", ".+)?"} {
@@ -519,7 +519,7 @@ func originRegexDefect(src string) (Reason, string) {
 	}
 	if tail := strings.ReplaceAll(body[i:], `\.`, "."); i > 0 && strings.HasPrefix(tail, ".") && body[i-1] != '/' {
 		if domain := tail[1:]; domain != "" && origins.IsPublicSuffix(domain) {
-			return ReasonPublicSuffix, strconv.Quote(domain) + " is a public suffix: anyone can register a subdomain of it"
+			return ReasonPublicSuffix, Quote(domain) + " is a public suffix: anyone can register a subdomain of it"
 		}
 	}
 	return "", ""
@@ -548,30 +548,17 @@ func inClass(src string, i int) bool {
 
 // anchoredRegex compiles an RE2 regex that must be anchored at both ends
 // (^…$) over its whole expression, so that "^a|b$" is refused.
-func (d *decoder) anchoredRegex(s, path string) *regexp.Regexp {
-	re, err := regexp.Compile(s)
+func (d *decoder) anchoredRegex(s, path string) *regex.Regexp {
+	re, err := regex.Compile(s)
 	if err != nil {
-		msg := err.Error()
-		if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "error parsing regexp") {
-			msg = msg[len("error parsing regexp: "):]
-		}
-		d.errs.add(path, ReasonInvalidRegex, s, "does not compile: "+msg)
+		d.errs.add(path, ReasonInvalidRegex, s, "does not compile: "+err.Error())
 		return nil
 	}
-	tree, err := syntax.Parse(s, syntax.Perl)
-	if err != nil || !isAnchored(tree) {
+	if !re.Anchored() {
 		d.errs.add(path, ReasonInvalidRegex, s, "must be anchored: start with ^ and end with $ around the whole expression")
 		return nil
 	}
 	return re
-}
-
-func isAnchored(re *syntax.Regexp) bool {
-	if re.Op == syntax.OpCapture && len(re.Sub) == 1 {
-		return isAnchored(re.Sub[0])
-	}
-	return re.Op == syntax.OpConcat && len(re.Sub) >= 2 &&
-		re.Sub[0].Op == syntax.OpBeginText && re.Sub[len(re.Sub)-1].Op == syntax.OpEndText
 }
 
 func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
@@ -585,7 +572,7 @@ func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
 		case methods.IsForbidden(m):
 			d.errs.add(p, ReasonForbiddenMethod, m, "a forbidden method: browsers never let scripts send it")
 		case methods.Normalized(m) != m:
-			d.errs.add(p, ReasonInvalidMethod, m, "browsers send this method as "+strconv.Quote(methods.Normalized(m))+", and methods are case-sensitive: write "+strconv.Quote(methods.Normalized(m)))
+			d.errs.add(p, ReasonInvalidMethod, m, "browsers send this method as "+Quote(methods.Normalized(m))+", and methods are case-sensitive: write "+Quote(methods.Normalized(m)))
 		case methods.IsSafelisted(m):
 			// GET, HEAD and POST never need Access-Control-Allow-Methods.
 		default:
@@ -608,7 +595,7 @@ func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
 func (d *decoder) headerSet(v gjson.Result, path string, response bool) *tokenSet {
 	s := &tokenSet{path: path, lookup: map[string]struct{}{}}
 	ok := d.strings(v, path, false, func(h, p string) {
-		name := strings.ToLower(h)
+		name := ascii.Lower(h)
 		switch {
 		case h == "*":
 			s.any, s.anyAt = true, p

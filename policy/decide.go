@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
@@ -283,7 +284,7 @@ func (ru *rule) checkHeaders(acrh []string) (reason string, canonical bool) {
 //
 // [Fetch §CORS non-wildcard request-header name]: https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name
 func (ru *rule) allowsHeader(name string, lower bool) bool {
-	if ru.anyHeader && !strings.EqualFold(name, "authorization") {
+	if ru.anyHeader && !ascii.EqualFold(name, "authorization") {
 		return true
 	}
 	if lower {
@@ -316,7 +317,7 @@ func normalizedHeaders(acrh []string) string {
 		if b.Len() > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(strings.ToLower(name))
+		b.WriteString(ascii.Lower(name))
 		return true
 	})
 	return b.String()
@@ -327,5 +328,5 @@ func normalizedHeaders(acrh []string) string {
 //
 // [Private Network Access]: https://wicg.github.io/private-network-access/
 func wantsPrivateNetwork(acrpn []string) bool {
-	return len(acrpn) == 1 && strings.EqualFold(strings.TrimSpace(acrpn[0]), "true")
+	return len(acrpn) == 1 && ascii.EqualFold(ascii.TrimSpace(acrpn[0]), "true")
 }

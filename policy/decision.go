@@ -1,5 +1,10 @@
 package policy
 
+import (
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
+	"github.com/corsfilter/corsfilter/policy/internal/headers"
+)
+
 // Request holds the facts of one HTTP request that a CORS decision needs, as
 // the filter gathered them from the request headers and properties. Values
 // are raw: the policy normalises nothing the browser would not.
@@ -20,6 +25,32 @@ type Request struct {
 	ACRM   []string // Access-Control-Request-Method
 	ACRH   []string // Access-Control-Request-Headers
 	ACRPN  []string // Access-Control-Request-Private-Network
+}
+
+// AddHeader records one request header (or pseudo-header) if a decision
+// depends on it, matching its name case-insensitively; other headers are
+// ignored. Repeated headers keep every value, in order.
+func (r *Request) AddHeader(name, value string) {
+	switch ascii.Lower(name) {
+	case ":method":
+		r.Method = value
+	case ":scheme":
+		r.Scheme = value
+	case ":authority":
+		r.Authority = value
+	case ":path":
+		r.Path = value
+	case headers.Origin:
+		r.Origin = append(r.Origin, value)
+	case headers.ACRM:
+		r.ACRM = append(r.ACRM, value)
+	case headers.ACRH:
+		r.ACRH = append(r.ACRH, value)
+	case headers.ACRPN:
+		r.ACRPN = append(r.ACRPN, value)
+	case "sec-fetch-site":
+		r.SecFetchSite = value
+	}
 }
 
 // Kind is the Fetch classification of a request.

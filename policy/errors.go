@@ -57,7 +57,7 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	if e.Value != "" {
-		b.WriteString(strconv.Quote(e.Value))
+		b.WriteString(Quote(e.Value))
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)

@@ -1,12 +1,13 @@
 package policy
 
 import (
-	"regexp"
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
 	"github.com/corsfilter/corsfilter/policy/internal/methods"
 	"github.com/corsfilter/corsfilter/policy/internal/origins"
+	"github.com/corsfilter/corsfilter/policy/internal/regex"
 	"github.com/tidwall/gjson"
 )
 
@@ -22,7 +23,7 @@ type match struct {
 	routes   []string
 	methods  []string
 
-	compiledPathRe []*regexp.Regexp
+	compiledPathRe []*regex.Regexp
 }
 
 func (m *match) catchAll() bool {
@@ -78,7 +79,7 @@ func (d *decoder) match(v gjson.Result, path string) *match {
 // hostPattern validates a match.hosts entry: a host name or IP address
 // without port, optionally with a leading "*." label (one or more labels).
 func (d *decoder) hostPattern(s, path string) (string, bool) {
-	h := strings.ToLower(s)
+	h := ascii.Lower(s)
 	wild := strings.HasPrefix(h, "*.")
 	name := strings.TrimPrefix(h, "*.")
 	switch {
@@ -149,10 +150,10 @@ func (m *match) matchesHost(host string) bool {
 	for _, h := range m.hosts {
 		if h[0] == '.' {
 			// One or more labels before the suffix; the apex is excluded.
-			if len(host) > len(h) && strings.EqualFold(host[len(host)-len(h):], h) {
+			if len(host) > len(h) && ascii.EqualFold(host[len(host)-len(h):], h) {
 				return true
 			}
-		} else if strings.EqualFold(host, h) {
+		} else if ascii.EqualFold(host, h) {
 			return true
 		}
 	}

@@ -1,12 +1,13 @@
 package policy
 
 import (
-	"regexp"
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/corsfilter/corsfilter/policy/internal/origins"
+	"github.com/corsfilter/corsfilter/policy/internal/regex"
 	"github.com/tidwall/gjson"
 )
 
@@ -27,8 +28,8 @@ type rule struct {
 	match *match
 	mode  mode
 
-	origins *origins.Set     // nil when only regexes are listed
-	regexes []*regexp.Regexp // anchored; matched against syntactically valid origins only
+	origins *origins.Set    // nil when only regexes are listed
+	regexes []*regex.Regexp // anchored; matched against syntactically valid origins only
 
 	credentials bool
 	// staticAny: any origin without credentials, answered with a literal
@@ -75,7 +76,7 @@ func Parse(config []byte) (*Policy, error) {
 	if len(config) > maxConfigSize {
 		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is larger than " + strconv.Itoa(maxConfigSize>>20) + " MiB"}
 	}
-	if strings.TrimSpace(string(config)) == "" {
+	if ascii.TrimSpace(string(config)) == "" {
 		return nil, &Error{Reason: ReasonMissing, Msg: "the configuration is empty: at least allowed_origins is required"}
 	}
 	if !utf8.Valid(config) {
@@ -159,7 +160,7 @@ func Parse(config []byte) (*Policy, error) {
 	catchAll := ""
 	for i, src := range sources {
 		if catchAll != "" {
-			d.warn(index("rules", i), "rule "+strconv.Quote(src.name)+" is unreachable: the catch-all rule "+strconv.Quote(catchAll)+" before it matches every request")
+			d.warn(index("rules", i), "rule "+Quote(src.name)+" is unreachable: the catch-all rule "+Quote(catchAll)+" before it matches every request")
 		}
 		if src.match.catchAll() && catchAll == "" && hasRules {
 			catchAll = src.name
@@ -249,7 +250,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 	// where qualifies an error about a value the rule inherited.
 	where := func(path string) string {
 		if own.path != "" && !strings.HasPrefix(path, own.path) {
-			return " (inherited by rule " + strconv.Quote(name) + ")"
+			return " (inherited by rule " + Quote(name) + ")"
 		}
 		return ""
 	}
@@ -267,7 +268,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 	}
 
 	if originsL == nil && regexesL == nil {
-		path, msg := own.path, "rule "+strconv.Quote(name)+" allows no origin: set allowed_origins or allowed_origin_regexes, in the rule or at the top level"
+		path, msg := own.path, "rule "+Quote(name)+" allows no origin: set allowed_origins or allowed_origin_regexes, in the rule or at the top level"
 		if path == "" {
 			path, msg = keyOrigins, "required: list the origins allowed to make cross-origin requests"
 		}

@@ -23,51 +23,84 @@ func (p *Policy) String() string {
 	return b.String()
 }
 
-func (ru *rule) writeJSON(b *strings.Builder) {
-	b.WriteString(`{"name":`)
-	writeString(b, ru.name)
-	m := ru.match
-	if !m.catchAll() {
-		b.WriteString(`,"match":{`)
-		first := true
-		for _, f := range []struct {
-			key  string
-			list []string
-		}{{"hosts", hostsForJSON(m.hosts)}, {"paths", m.paths}, {"path_prefixes", m.prefixes}, {"path_regexes", m.pathRe}, {"route_names", m.routes}, {"methods", m.methods}} {
-			if len(f.list) == 0 {
-				continue
-			}
-			if !first {
-				b.WriteByte(',')
-			}
-			first = false
-			writeList(b, f.key, f.list)
+// Quote returns s as a JSON string literal, quotes included: safe to put in
+// a log line whatever s holds.
+func Quote(s string) string {
+	var b strings.Builder
+	writeString(&b, s)
+	return b.String()
+}
+
+// jsonWriter writes the members of one JSON object.
+type jsonWriter struct {
+	b     *strings.Builder
+	first bool
+}
+
+func (w *jsonWriter) key(k string) {
+	if !w.first {
+		w.b.WriteByte(',')
+	}
+	w.first = false
+	writeString(w.b, k)
+	w.b.WriteByte(':')
+}
+
+func (w *jsonWriter) raw(k, v string) {
+	w.key(k)
+	w.b.WriteString(v)
+}
+
+func (w *jsonWriter) list(k string, list []string) {
+	if len(list) == 0 {
+		return
+	}
+	w.key(k)
+	w.b.WriteByte('[')
+	for i, s := range list {
+		if i > 0 {
+			w.b.WriteByte(',')
 		}
+		writeString(w.b, s)
+	}
+	w.b.WriteByte(']')
+}
+
+func (ru *rule) writeJSON(b *strings.Builder) {
+	w := &jsonWriter{b: b, first: true}
+	b.WriteByte('{')
+	w.key("name")
+	writeString(b, ru.name)
+	if m := ru.match; !m.catchAll() {
+		w.key("match")
+		b.WriteByte('{')
+		mw := &jsonWriter{b: b, first: true}
+		mw.list("hosts", hostsForJSON(m.hosts))
+		mw.list("paths", m.paths)
+		mw.list("path_prefixes", m.prefixes)
+		mw.list("path_regexes", m.pathRe)
+		mw.list("route_names", m.routes)
+		mw.list("methods", m.methods)
 		b.WriteByte('}')
 	}
 	e := &ru.eff
-	lists := []struct {
-		key  string
-		list []string
-	}{{keyOrigins, e.origins.values()}, {keyOriginRegexes, e.regexes.sources()}, {keyMethods, withStar(e.methods)}, {keyHeaders, withStar(e.headers)}, {keyExpose, withStar(e.expose)}}
-	for _, f := range lists {
-		if len(f.list) > 0 {
-			b.WriteByte(',')
-			writeList(b, f.key, f.list)
-		}
-	}
-	writeBool(b, keyCredentials, ru.credentials)
+	w.list(keyOrigins, e.origins.values())
+	w.list(keyOriginRegexes, e.regexes.sources())
+	w.list(keyMethods, withStar(e.methods))
+	w.list(keyHeaders, withStar(e.headers))
+	w.list(keyExpose, withStar(e.expose))
+	w.raw(keyCredentials, strconv.FormatBool(ru.credentials))
 	if e.maxAge >= 0 {
-		b.WriteString(`,"` + keyMaxAge + `":` + strconv.Itoa(e.maxAge))
+		w.raw(keyMaxAge, strconv.Itoa(e.maxAge))
 	}
-	writeBool(b, keyPrivateNetwork, ru.privateNetwork)
-	b.WriteString(`,"` + keyPreflightStatus + `":` + strconv.Itoa(ru.preflightStatus))
-	b.WriteString(`,"` + keyMode + `":"` + ru.mode.String() + `"`)
-	writeBool(b, keyReject, ru.reject)
-	writeBool(b, keyForwardDenied, ru.forwardDenied)
-	writeBool(b, keyDebug, ru.debug)
-	writeBool(b, keyAllowNull, e.allowNull)
-	writeBool(b, keyAllowInsecure, e.allowInsecure)
+	w.raw(keyPrivateNetwork, strconv.FormatBool(ru.privateNetwork))
+	w.raw(keyPreflightStatus, strconv.Itoa(ru.preflightStatus))
+	w.raw(keyMode, `"`+ru.mode.String()+`"`)
+	w.raw(keyReject, strconv.FormatBool(ru.reject))
+	w.raw(keyForwardDenied, strconv.FormatBool(ru.forwardDenied))
+	w.raw(keyDebug, strconv.FormatBool(ru.debug))
+	w.raw(keyAllowNull, strconv.FormatBool(e.allowNull))
+	w.raw(keyAllowInsecure, strconv.FormatBool(e.allowInsecure))
 	b.WriteByte('}')
 }
 
@@ -80,21 +113,6 @@ func hostsForJSON(hosts []string) []string {
 		out[i] = h
 	}
 	return out
-}
-
-func writeBool(b *strings.Builder, key string, v bool) {
-	b.WriteString(`,"` + key + `":` + strconv.FormatBool(v))
-}
-
-func writeList(b *strings.Builder, key string, list []string) {
-	b.WriteString(`"` + key + `":[`)
-	for i, s := range list {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		writeString(b, s)
-	}
-	b.WriteByte(']')
 }
 
 // writeString writes s as a JSON string.

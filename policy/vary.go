@@ -1,6 +1,11 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
+	"github.com/corsfilter/corsfilter/policy/internal/headers"
+)
 
 // MergeVary returns the Vary value a response must carry: the tokens of its
 // existing Vary header lines followed by those of tokens (a comma-separated
@@ -13,7 +18,7 @@ func MergeVary(existing []string, tokens string) string {
 	var out []string
 	has := func(t string) bool {
 		for _, o := range out {
-			if strings.EqualFold(o, t) {
+			if ascii.EqualFold(o, t) {
 				return true
 			}
 		}
@@ -21,7 +26,7 @@ func MergeVary(existing []string, tokens string) string {
 	}
 	add := func(list string) bool {
 		for _, t := range strings.Split(list, ",") {
-			t = strings.TrimSpace(t)
+			t = ascii.TrimSpace(t)
 			if t == "*" {
 				return false
 			}
@@ -47,6 +52,9 @@ func MergeVary(existing []string, tokens string) string {
 // and the browser never sees two Access-Control-Allow-Origin values.
 func IsUpstreamCORSHeader(name string) bool {
 	const allow, expose = "access-control-allow-", "access-control-expose-headers"
-	return len(name) > len(allow) && strings.EqualFold(name[:len(allow)], allow) ||
-		strings.EqualFold(name, expose)
+	return len(name) > len(allow) && ascii.EqualFold(name[:len(allow)], allow) ||
+		ascii.EqualFold(name, expose)
 }
+
+// IsVaryHeader reports whether a response header name is Vary, in any case.
+func IsVaryHeader(name string) bool { return ascii.EqualFold(name, headers.Vary) }

@@ -1,6 +1,6 @@
 package methods
 
-import "strings"
+import "github.com/corsfilter/corsfilter/policy/internal/ascii"
 
 // IsSafelisted reports whether m is a CORS-safelisted method (GET, HEAD or
 // POST, byte for byte), which never needs Access-Control-Allow-Methods.
@@ -15,7 +15,7 @@ func IsSafelisted(m string) bool {
 //
 // [Fetch §forbidden method]: https://fetch.spec.whatwg.org/#forbidden-method
 func IsForbidden(m string) bool {
-	return strings.EqualFold(m, "CONNECT") || strings.EqualFold(m, "TRACE") || strings.EqualFold(m, "TRACK")
+	return ascii.EqualFold(m, "CONNECT") || ascii.EqualFold(m, "TRACE") || ascii.EqualFold(m, "TRACK")
 }
 
 // Normalized returns the form in which a browser sends m: DELETE, GET, HEAD,
@@ -25,7 +25,7 @@ func IsForbidden(m string) bool {
 // [Fetch §normalize a method]: https://fetch.spec.whatwg.org/#concept-method-normalize
 func Normalized(m string) string {
 	for _, n := range [...]string{"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"} {
-		if strings.EqualFold(m, n) {
+		if ascii.EqualFold(m, n) {
 			return n
 		}
 	}

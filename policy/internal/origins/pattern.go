@@ -1,6 +1,7 @@
 package origins
 
 import (
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"strconv"
 	"strings"
 )
@@ -83,10 +84,10 @@ func ParsePattern(s string) (Pattern, *PatternError) {
 		return fail(Malformed, "not of the form scheme://host[:port]")
 	}
 	scheme := s[:i]
-	if schemeEnd(strings.ToLower(scheme)+":") != len(scheme) {
+	if schemeEnd(ascii.Lower(scheme)+":") != len(scheme) {
 		return fail(Malformed, "invalid scheme")
 	}
-	if scheme != strings.ToLower(scheme) {
+	if scheme != ascii.Lower(scheme) {
 		return fail(NonCanonical, "the scheme must be lower case")
 	}
 	if opaqueSchemes[scheme] {
@@ -193,7 +194,7 @@ func checkHost(host string) *PatternError {
 			_, e := fail(NonCanonical, "the host must be lower case")
 			return e
 		case !isHostChar(c):
-			_, e := fail(Malformed, "invalid character "+strconv.QuoteRune(rune(c))+" in host")
+			_, e := fail(Malformed, "invalid character in host (only a-z, 0-9, '-', '_' and '.')")
 			return e
 		}
 	}
@@ -220,7 +221,7 @@ func checkHost(host string) *PatternError {
 	}
 	for _, l := range labels {
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			_, e := fail(Malformed, "invalid domain label "+strconv.Quote(l))
+			_, e := fail(Malformed, "invalid domain label \""+l+"\"")
 			return e
 		}
 	}
