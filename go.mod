@@ -32,3 +32,5 @@ require (
 )
 
 replace github.com/tidwall/gjson => ./third_party/gjson
+
+replace github.com/tidwall/pretty => ./third_party/pretty
