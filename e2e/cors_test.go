@@ -180,6 +180,36 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		desc:       "origin regex, compiled by the plugin's own RE2-subset engine",
+		config:     `{"allowed_origin_regexes": ["^https://(app|www)\\.example\\.com(:[0-9]+)?$"], "allowed_methods": ["PUT"]}`,
+		req:        preflight("https://www.example.com:8443", "PUT", ""),
+		wantStatus: 204,
+		want:       map[string]string{"access-control-allow-origin": "https://www.example.com:8443"},
+	},
+	{
+		desc:       "origin regex does not match a suffix attack",
+		config:     `{"allowed_origin_regexes": ["^https://(app|www)\\.example\\.com(:[0-9]+)?$"], "allowed_methods": ["PUT"]}`,
+		req:        preflight("https://www.example.com.evil.example", "PUT", ""),
+		wantStatus: 403, wantNoCORS: true,
+	},
+	{
+		desc: "path regex selects the rule",
+		config: `{"allowed_origins": ["https://app.example.com"], "rules": [
+			{"name": "items", "match": {"path_regexes": ["^/items/[0-9]+$"]}, "allowed_methods": ["DELETE"]},
+			{"name": "rest"}]}`,
+		req:        preflight(app, "DELETE", ""),
+		wantStatus: 204,
+		want:       map[string]string{"access-control-allow-methods": "DELETE"},
+	},
+	{
+		desc:       "a static * is on every response, CORS or not, without Vary",
+		config:     public,
+		req:        actual("GET", ""),
+		upstream:   host.Response{Status: 200},
+		wantStatus: 200, wantForwarded: true,
+		want: map[string]string{"access-control-allow-origin": "*", "vary": absent},
+	},
+	{
 		desc:       "report_only: a denied preflight is forwarded and nothing changes",
 		config:     `{"allowed_origins": ["https://app.example.com"], "mode": "report_only"}`,
 		req:        preflight(evil, "PUT", ""),
