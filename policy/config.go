@@ -162,6 +162,36 @@ type tokenSet struct {
 
 func (s *tokenSet) has(name string) bool { _, ok := s.lookup[name]; return ok }
 
+// nameSet is a read-only set of names, tuned for the request path: a few
+// names are scanned, comparing lengths first, which beats hashing; many
+// names are hashed.
+type nameSet struct {
+	names []string
+	m     map[string]struct{} // nil when names is short
+}
+
+const smallSet = 16
+
+func newNameSet(s *tokenSet) nameSet {
+	if len(s.names) > smallSet {
+		return nameSet{m: s.lookup}
+	}
+	return nameSet{names: s.names}
+}
+
+func (s nameSet) has(name string) bool {
+	if s.m != nil {
+		_, ok := s.m[name]
+		return ok
+	}
+	for _, n := range s.names {
+		if len(n) == len(name) && n == name {
+			return true
+		}
+	}
+	return false
+}
+
 // decoder walks a gjson document and collects every error.
 type decoder struct {
 	errs     errs

@@ -38,8 +38,8 @@ const (
 // paths browsers exercise.
 //
 // [Fetch §CORS protocol]: https://fetch.spec.whatwg.org/#http-cors-protocol
-func (p *Policy) Decide(r *Request) Decision {
-	d := Decision{Kind: classify(r), RuleIndex: -1}
+func (p *Policy) Decide(r *Request) (d Decision) {
+	d.Kind, d.RuleIndex = classify(r), -1
 	method := r.Method
 	if d.Kind == Preflight {
 		// A preflight stands for the request it announces.
@@ -252,7 +252,7 @@ func (ru *rule) allowsMethod(m string) bool {
 	if methods.IsSafelisted(m) {
 		return true
 	}
-	if _, ok := ru.methods[m]; ok {
+	if ru.methods.has(m) {
 		return true // listed methods are valid and not forbidden
 	}
 	return ru.anyMethod && headers.IsToken(m) && !methods.IsForbidden(m)
@@ -288,8 +288,7 @@ func (ru *rule) allowsHeader(name string, lower bool) bool {
 		return true
 	}
 	if lower {
-		_, ok := ru.headers[name]
-		return ok
+		return ru.headers.has(name)
 	}
 	if len(name) > headers.MaxNameLength {
 		return false
@@ -302,8 +301,7 @@ func (ru *rule) allowsHeader(name string, lower bool) bool {
 		}
 		buf[i] = c
 	}
-	_, ok := ru.headers[string(buf[:len(name)])]
-	return ok
+	return ru.headers.has(string(buf[:len(name)]))
 }
 
 // normalizedHeaders returns the Access-Control-Allow-Headers value for an

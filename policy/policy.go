@@ -38,10 +38,10 @@ type rule struct {
 	staticAny bool
 
 	anyMethod bool
-	methods   map[string]struct{} // never holds GET, HEAD or POST
+	methods   nameSet // never holds GET, HEAD or POST
 
-	anyHeader bool // Invariant: anyHeader never implies "authorization"
-	headers   map[string]struct{}
+	anyHeader bool    // Invariant: anyHeader never implies "authorization"
+	headers   nameSet // lower case
 
 	aceh            string // "" for none
 	acma            string // "" when max_age_seconds is absent
@@ -307,10 +307,10 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 	r.staticAny = r.origins != nil && r.origins.Any() && !credentials
 
 	if methodsS != nil {
-		r.anyMethod, r.methods, r.eff.methods = methodsS.any, methodsS.lookup, methodsS
+		r.anyMethod, r.methods, r.eff.methods = methodsS.any, newNameSet(methodsS), methodsS
 	}
 	if headersS != nil {
-		r.anyHeader, r.headers, r.eff.headers = headersS.any, headersS.lookup, headersS
+		r.anyHeader, r.headers, r.eff.headers = headersS.any, newNameSet(headersS), headersS
 	}
 	if exposeS != nil {
 		r.eff.expose = exposeS

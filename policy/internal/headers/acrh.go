@@ -16,6 +16,11 @@ package headers
 //
 // [Fetch §CORS-preflight fetch]: https://fetch.spec.whatwg.org/#cors-preflight-fetch-0
 func Names(values []string, yield func(name string, lower bool) bool) (ok, canonical bool) {
+	if len(values) == 1 {
+		if ok, handled := canonicalNames(values[0], yield); handled {
+			return ok, true
+		}
+	}
 	total, elements, empty := 0, 0, 0
 	canonical = len(values) == 1
 	for _, v := range values {
@@ -23,57 +28,85 @@ func Names(values []string, yield func(name string, lower bool) bool) (ok, canon
 		if total > MaxACRHLength {
 			return false, false
 		}
-		start := 0
-		for start <= len(v) {
-			end := start
-			for end < len(v) && v[end] != ',' {
-				end++
+		// One pass per value: optional whitespace, a token, optional
+		// whitespace, then a comma or the end.
+		for i := 0; i <= len(v); i++ {
+			lead := i
+			for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
+				i++
 			}
-			elem := v[start:end]
-			start = end + 1
-			// Trim optional whitespace, at most MaxOWS bytes each side.
-			lead := 0
-			for lead < len(elem) && (elem[lead] == ' ' || elem[lead] == '\t') {
-				lead++
+			start, class := i, uint8(0)
+			for i < len(v) {
+				t := tchars[v[i]]
+				if t == 0 {
+					break
+				}
+				class |= t
+				i++
 			}
-			trail := len(elem)
-			for trail > lead && (elem[trail-1] == ' ' || elem[trail-1] == '\t') {
-				trail--
+			lower := class&upper == 0
+			end := i
+			for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
+				i++
 			}
-			if lead > MaxOWS || len(elem)-trail > MaxOWS {
+			if i < len(v) && v[i] != ',' {
+				return false, false // a byte that is neither token, whitespace nor comma
+			}
+			if start-lead > MaxOWS || i-end > MaxOWS {
 				return false, false
 			}
-			name := elem[lead:trail]
-			if name == "" {
+			if start == end {
 				canonical = false
-				empty++
-				if empty > MaxEmpty {
+				if empty++; empty > MaxEmpty {
 					return false, false
 				}
 				continue
 			}
-			if lead != 0 || trail != len(elem) {
+			if start != lead || i != end || !lower {
 				canonical = false
 			}
-			elements++
-			if elements > MaxElements || len(name) > MaxNameLength {
+			if elements++; elements > MaxElements || end-start > MaxNameLength {
 				return false, false
 			}
-			lower := true
-			for i := 0; i < len(name); i++ {
-				c := name[i]
-				if !tchars[c] {
-					return false, false
-				}
-				if 'A' <= c && c <= 'Z' {
-					lower = false
-				}
-			}
-			canonical = canonical && lower
-			if !yield(name, lower) {
+			if !yield(v[start:end], lower) {
 				return true, canonical
 			}
 		}
 	}
 	return true, canonical
+}
+
+// canonicalNames is Names' fast path for the form browsers send: lower-case
+// tokens separated by single commas. It reports handled=false, having
+// yielded nothing, as soon as the value turns out to be in another form.
+func canonicalNames(v string, yield func(name string, lower bool) bool) (ok, handled bool) {
+	if len(v) > MaxACRHLength || v == "" || v[0] == ',' || v[len(v)-1] == ',' {
+		return false, false
+	}
+	elements, start := 0, 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == ',':
+			if i == start || i-start > MaxNameLength {
+				return false, false
+			}
+			elements++
+			start = i + 1
+		case tchars[c] != tchar:
+			return false, false // upper case, whitespace or not a token
+		}
+	}
+	if elements++; elements > MaxElements || len(v)-start > MaxNameLength {
+		return false, false
+	}
+	start = 0
+	for i := 0; i <= len(v); i++ {
+		if i == len(v) || v[i] == ',' {
+			if !yield(v[start:i], true) {
+				return true, true
+			}
+			start = i + 1
+		}
+	}
+	return true, true
 }
