@@ -307,24 +307,15 @@ func (vm *VM) keyValue(s []uint64) (string, string, bool) {
 }
 
 // proxyAddHeaderMapValue implements proxy_add_header_map_value (addCopy).
-func (vm *VM) proxyAddHeaderMapValue(s []uint64) {
-	m, status := vm.headerMapOf(uint32(s[0]))
-	if m == nil {
-		s[0] = status
-		return
-	}
-	k, v, ok := vm.keyValue(s)
-	if !ok {
-		s[0] = statusInvalidMemoryAccess
-		return
-	}
-	m.add(k, v)
-	s[0] = statusOK
-}
+func (vm *VM) proxyAddHeaderMapValue(s []uint64) { vm.setHeader(s, (*headerMap).add) }
 
 // proxyReplaceHeaderMapValue implements proxy_replace_header_map_value
 // (setCopy: one header of that name remains, with the new value).
-func (vm *VM) proxyReplaceHeaderMapValue(s []uint64) {
+func (vm *VM) proxyReplaceHeaderMapValue(s []uint64) { vm.setHeader(s, (*headerMap).replace) }
+
+// setHeader reads the map, key and value arguments of add and replace and
+// applies set.
+func (vm *VM) setHeader(s []uint64, set func(m *headerMap, k, v string)) {
 	m, status := vm.headerMapOf(uint32(s[0]))
 	if m == nil {
 		s[0] = status
@@ -335,7 +326,7 @@ func (vm *VM) proxyReplaceHeaderMapValue(s []uint64) {
 		s[0] = statusInvalidMemoryAccess
 		return
 	}
-	m.replace(k, v)
+	set(m, k, v)
 	s[0] = statusOK
 }
 

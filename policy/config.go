@@ -2,6 +2,7 @@ package policy
 
 import (
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -219,7 +220,7 @@ func (d *decoder) object(v gjson.Result, path string, known []string, each func(
 		switch {
 		case seen[key]:
 			d.errs.add(p, ReasonDuplicateKey, "", "duplicate key")
-		case !contains(known, key):
+		case !slices.Contains(known, key):
 			msg := "unknown key"
 			if s := suggest(key, known); s != "" {
 				msg += " (did you mean \"" + s + "\"?)"
@@ -239,15 +240,6 @@ func orRoot(path string) string {
 		return "(root)"
 	}
 	return path
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // suggest returns the known key closest to key, if it is a likely typo.

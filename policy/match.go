@@ -2,6 +2,7 @@ package policy
 
 import (
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
+	"slices"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
@@ -122,10 +123,10 @@ func validHostName(h string) bool {
 // matches reports whether the rule governs r; method is the actual
 // request's method, or the requested method of a preflight.
 func (m *match) matches(r *Request, method string) bool {
-	if len(m.methods) > 0 && !containsString(m.methods, method) {
+	if len(m.methods) > 0 && !slices.Contains(m.methods, method) {
 		return false
 	}
-	if len(m.routes) > 0 && !containsString(m.routes, r.RouteName) {
+	if len(m.routes) > 0 && !slices.Contains(m.routes, r.RouteName) {
 		return false
 	}
 	if len(m.hosts) > 0 {
@@ -161,7 +162,7 @@ func (m *match) matchesHost(host string) bool {
 }
 
 func (m *match) matchesPath(p string) bool {
-	if containsString(m.paths, p) {
+	if slices.Contains(m.paths, p) {
 		return true
 	}
 	for _, pre := range m.prefixes {
@@ -171,15 +172,6 @@ func (m *match) matchesPath(p string) bool {
 	}
 	for _, re := range m.compiledPathRe {
 		if re.MatchString(p) {
-			return true
-		}
-	}
-	return false
-}
-
-func containsString(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
 			return true
 		}
 	}
