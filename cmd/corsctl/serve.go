@@ -158,7 +158,14 @@ func newProxy(pool *vmPool, target *url.URL, stderr io.Writer) http.Handler {
 			up := ps.upstream
 			path, query, _ := strings.Cut(up.Path, "?")
 			pr.Out.Method = up.Method
-			pr.Out.URL.Path, pr.Out.URL.RawPath, pr.Out.URL.RawQuery = path, "", query
+			// :path is escaped as the client sent it; keep it so, rather
+			// than escaping it a second time (a%2Fb must not become a%252Fb).
+			pr.Out.URL.RawQuery = query
+			if unescaped, err := url.PathUnescape(path); err == nil {
+				pr.Out.URL.Path, pr.Out.URL.RawPath = unescaped, path
+			} else {
+				pr.Out.URL.Path, pr.Out.URL.RawPath = path, ""
+			}
 			pr.SetURL(target)
 			pr.Out.Host = up.Authority // Envoy keeps :authority unless told to rewrite it
 			pr.Out.Header = http.Header{}
@@ -212,7 +219,11 @@ func newProxy(pool *vmPool, target *url.URL, stderr io.Writer) http.Handler {
 		if r.TLS != nil {
 			req.Scheme = "https"
 		}
-		for name, values := range r.Header {
+		// Envoy's connection manager strips hop-by-hop headers before any
+		// filter runs; so does serve.
+		in := r.Header.Clone()
+		removeHopByHop(in)
+		for name, values := range in {
 			for _, v := range values {
 				req.Headers = append(req.Headers, host.Header{Name: strings.ToLower(name), Value: v})
 			}
