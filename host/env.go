@@ -261,13 +261,13 @@ func (vm *VM) headerMapOf(mapType uint32) (*headerMap, uint64) {
 	var m *headerMap
 	switch mapType {
 	case 0:
-		m = st.reqHeaders
+		m = liveOnly(st, liveReqHeaders, st.reqHeaders)
 	case 1:
-		m = st.reqTrailers
+		m = liveOnly(st, liveReqTrailers, st.reqTrailers)
 	case 2:
-		m = st.respHeaders
+		m = liveOnly(st, liveRespHeaders, st.respHeaders)
 	case 3:
-		m = st.respTrailers
+		m = liveOnly(st, liveRespTrailers, st.respTrailers)
 	}
 	if m == nil {
 		if st.inLog && mapType <= 3 {
@@ -276,6 +276,14 @@ func (vm *VM) headerMapOf(mapType uint32) (*headerMap, uint64) {
 		return nil, statusBadArgument
 	}
 	return m, statusOK
+}
+
+// liveOnly returns m when the running callback may use it, else nil.
+func liveOnly(st *Stream, l live, m *headerMap) *headerMap {
+	if st.live&l == 0 {
+		return nil
+	}
+	return m
 }
 
 // proxyGetHeaderMapValue implements proxy_get_header_map_value: the first
@@ -355,6 +363,13 @@ func (vm *VM) proxyGetHeaderMapPairs(s []uint64) {
 		s[0] = status
 		return
 	}
+	if len(m.h) == 0 {
+		// As proxy-wasm-cpp-host's getPairs: an empty map is a null
+		// pointer and size 0, not a serialized count of 0 (the SDK's
+		// DeserializeMap panics on it, as it would under Envoy).
+		s[0] = vm.copyOut(uint32(s[1]), uint32(s[2]), "")
+		return
+	}
 	vm.scratch = appendPairs(vm.scratch[:0], m.h)
 	p := vm.alloc(uint32(len(vm.scratch)))
 	if p == 0 || !vm.mem.Write(p, vm.scratch) ||
@@ -405,11 +420,11 @@ func (vm *VM) proxyGetBufferBytes(s []uint64) {
 	case bufferVMConfig:
 		buf, found = vm.plugin.opts.vmConfig, vm.inVMStart
 	case bufferRequestBody:
-		if vm.cur != nil && !vm.cur.inResponse {
+		if vm.cur != nil && vm.cur.live&liveReqBody != 0 {
 			buf, found = vm.cur.reqBody, true
 		}
 	case bufferResponseBody:
-		if vm.cur != nil && vm.cur.inResponse {
+		if vm.cur != nil && vm.cur.live&liveRespBody != 0 {
 			buf, found = vm.cur.respBody, true
 		}
 	}

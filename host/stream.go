@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"github.com/tetratelabs/wazero/api"
 	"strconv"
 	"strings"
 )
@@ -90,10 +91,42 @@ type Stream struct {
 	respBody     []byte
 	setProps     map[string]string
 	local        *localReply
+	live         live // what the running callback may read and change
 	inLog        bool
 	inResponse   bool
 	forwarded    bool
 	ended        bool
+}
+
+// live says which header maps and bodies the running callback may use. As
+// in Envoy, each exists for the plugin only during its own callback (and
+// while a pause on it lasts): a plugin that reads the request headers from
+// its response callback gets BadArgument here, as it would there. During
+// proxy_on_log the headers are readable again, as Envoy's access-log maps.
+type live uint8
+
+const (
+	liveReqHeaders live = 1 << iota
+	liveReqBody
+	liveReqTrailers
+	liveRespHeaders
+	liveRespBody
+	liveRespTrailers
+	liveLog = liveReqHeaders | liveReqTrailers | liveRespHeaders | liveRespTrailers
+)
+
+// callback runs one per-stream callback with l live, and reports whether
+// it paused without a local reply of its own (a local reply sent during the
+// callback ends the stream, and Envoy pauses it whatever the plugin says).
+func (s *Stream) callback(fn api.Function, l live, args ...uint64) (paused bool, err error) {
+	before := s.local
+	s.live = l
+	defer func() { s.live = 0 }()
+	action, err := s.vm.call1(fn, args...)
+	if err != nil {
+		return false, err
+	}
+	return uint32(action) != 0 && s.local == before, nil
 }
 
 // ID returns the stream's context ID.
@@ -157,26 +190,26 @@ func (vm *VM) StartStream(req Request) (*Stream, error) {
 	vm.cur = s
 	defer func() { vm.cur = nil }()
 	eos := len(req.Body) == 0 && req.Trailers == nil
-	action, err := vm.call1(vm.fnReqHeaders, uint64(s.id), uint64(len(m.h)), b2u(eos))
+	paused, err := s.callback(vm.fnReqHeaders, liveReqHeaders, uint64(s.id), uint64(len(m.h)), b2u(eos))
 	if err != nil {
 		return nil, err
 	}
-	if s.local == nil && uint32(action) != 0 {
+	if paused {
 		return nil, errPaused
 	}
 	if s.local == nil && len(req.Body) > 0 {
-		if action, err = vm.call1(vm.fnReqBody, uint64(s.id), uint64(len(req.Body)), b2u(req.Trailers == nil)); err != nil {
+		if paused, err = s.callback(vm.fnReqBody, liveReqBody, uint64(s.id), uint64(len(req.Body)), b2u(req.Trailers == nil)); err != nil {
 			return nil, err
 		}
-		if s.local == nil && uint32(action) != 0 {
+		if paused {
 			return nil, errPaused
 		}
 	}
 	if s.local == nil && req.Trailers != nil {
-		if action, err = vm.call1(vm.fnReqTrailers, uint64(s.id), uint64(len(s.reqTrailers.h))); err != nil {
+		if paused, err = s.callback(vm.fnReqTrailers, liveReqTrailers, uint64(s.id), uint64(len(s.reqTrailers.h))); err != nil {
 			return nil, err
 		}
-		if s.local == nil && uint32(action) != 0 {
+		if paused {
 			return nil, errPaused
 		}
 	}
@@ -265,26 +298,28 @@ func (s *Stream) Finish(resp *Response) (Result, error) {
 func (s *Stream) runResponse(r Response) error {
 	vm := s.vm
 	eos := len(r.Body) == 0 && r.Trailers == nil
-	action, err := vm.call1(vm.fnRespHeaders, uint64(s.id), uint64(len(s.respHeaders.h)), b2u(eos))
+	// A Pause here is a stall in Envoy, even on the plugin's own local
+	// reply; only a new local reply sent from this callback excuses it.
+	paused, err := s.callback(vm.fnRespHeaders, liveRespHeaders, uint64(s.id), uint64(len(s.respHeaders.h)), b2u(eos))
 	if err != nil {
 		return err
 	}
-	if uint32(action) != 0 && s.local == nil {
+	if paused {
 		return errPaused
 	}
 	if len(r.Body) > 0 {
-		if action, err = vm.call1(vm.fnRespBody, uint64(s.id), uint64(len(r.Body)), b2u(r.Trailers == nil)); err != nil {
+		if paused, err = s.callback(vm.fnRespBody, liveRespBody, uint64(s.id), uint64(len(r.Body)), b2u(r.Trailers == nil)); err != nil {
 			return err
 		}
-		if uint32(action) != 0 && s.local == nil {
+		if paused {
 			return errPaused
 		}
 	}
 	if r.Trailers != nil {
-		if action, err = vm.call1(vm.fnRespTrailers, uint64(s.id), uint64(len(s.respTrailers.h))); err != nil {
+		if paused, err = s.callback(vm.fnRespTrailers, liveRespTrailers, uint64(s.id), uint64(len(s.respTrailers.h))); err != nil {
 			return err
 		}
-		if uint32(action) != 0 && s.local == nil {
+		if paused {
 			return errPaused
 		}
 	}
@@ -300,11 +335,11 @@ func (s *Stream) end() error {
 	if _, err := vm.call1(vm.fnDone, uint64(s.id)); err != nil {
 		return err
 	}
-	s.inLog = true
+	s.inLog, s.live = true, liveLog
 	if err := vm.callLocked(vm.fnLog, uint64(s.id)); err != nil {
 		return err
 	}
-	s.inLog = false
+	s.inLog, s.live = false, 0
 	return vm.callLocked(vm.fnDelete, uint64(s.id))
 }
 
