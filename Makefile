@@ -5,7 +5,7 @@ BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
 WASMENV   := GOOS=wasip1 GOARCH=wasm
 WASMFLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w'
-GOFILES   := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum
+GOFILES   := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum $(wildcard cmd/demo/page/*)
 
 .DEFAULT_GOAL := help
 

@@ -190,6 +190,8 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 		fmt.Fprintln(w, "  (no CORS headers)")
 	}
 	if d.Action == policy.Respond && d.Body != "" {
+		// Envoy adds these to a local reply with a body.
+		fmt.Fprintf(w, "  content-type: text/plain\n  content-length: %d\n", len(d.Body))
 		fmt.Fprintf(w, "body:      %q\n", d.Body)
 	}
 	if d.Kind != policy.Preflight && r.Method == "OPTIONS" && len(r.Origin) > 0 && len(r.ACRM) == 0 {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/corsfilter/corsfilter/host"
 )
@@ -141,6 +142,15 @@ func parseReplayLine(line []byte) (host.Request, host.Response, json.RawMessage,
 	var err error
 	if req.Headers, err = pairs("headers", in.Headers); err != nil {
 		return host.Request{}, host.Response{}, nil, err
+	}
+	if req.Authority == "" {
+		// As Envoy's codecs do for HTTP/1.1: Host becomes :authority.
+		for _, h := range req.Headers {
+			if strings.EqualFold(h.Name, "host") {
+				req.Authority = h.Value
+				break
+			}
+		}
 	}
 	resp := host.Response{Status: 200}
 	if in.Upstream != nil {

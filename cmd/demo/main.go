@@ -122,7 +122,7 @@ func serveDemo(ctx context.Context, o *options, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		defer gw.stop(5 * time.Second)
+		defer gw.stop(12 * time.Second)
 	}
 
 	fmt.Fprint(stdout, banner(o, gateway))
@@ -172,12 +172,12 @@ func startGateway(ctx context.Context, o *options, upstreamURL string, stdout, s
 		case <-c.done:
 			return nil, fmt.Errorf("gateway exited before listening: %v", c.err)
 		case <-ctx.Done():
-			c.stop(5 * time.Second)
+			c.stop(12 * time.Second)
 			return nil, errors.New("interrupted while the gateway was starting")
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			c.stop(5 * time.Second)
+			c.stop(12 * time.Second)
 			return nil, fmt.Errorf("gateway not listening on %s after 30s", o.listen)
 		}
 	}
