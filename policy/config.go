@@ -66,7 +66,18 @@ const (
 	modeOff
 )
 
-var modeNames = map[string]mode{"enforce": modeEnforce, "report_only": modeReportOnly, "off": modeOff}
+// parseMode returns the mode named s.
+func parseMode(s string) (mode, bool) {
+	switch s {
+	case "enforce":
+		return modeEnforce, true
+	case "report_only":
+		return modeReportOnly, true
+	case "off":
+		return modeOff, true
+	}
+	return 0, false
+}
 
 func (m mode) String() string {
 	switch m {
@@ -391,7 +402,7 @@ func (d *decoder) policyField(lv *level, key string, v gjson.Result, path string
 		}
 	case keyMode:
 		if s, ok := d.str(v, path); ok {
-			if m, ok := modeNames[s]; ok {
+			if m, ok := parseMode(s); ok {
 				lv.mode = &m
 			} else {
 				d.errs.add(path, ReasonInvalidValue, s, "must be \"enforce\", \"report_only\" or \"off\"")
@@ -500,6 +511,10 @@ func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 			d.errs.add(p, reason, s, msg)
 			return
 		}
+		if probe := hostProbe(re, s); probe != "" {
+			d.errs.add(p, ReasonTooBroad, s, "matches "+Quote(probe)+", a host anyone can register: anchor the host at a label boundary (\\.) and end the regex with it")
+			return
+		}
 		l.paths = append(l.paths, p)
 		l.src = append(l.src, s)
 		l.re = append(l.re, re)
@@ -545,6 +560,76 @@ func originRegexDefect(src string) (Reason, string) {
 		}
 	}
 	return "", ""
+}
+
+// hostProbe looks for the two ways an origin regex most often admits hosts
+// its author did not mean, and returns such an origin if the regex matches
+// it: a host literal not anchored at a label boundary ("^https://.*example\\.com$"
+// admits https://attackerexample.com), and a host literal followed by a
+// repetition ("^https://a\\.example\\.com(\\.[a-z]+)*$" admits
+// https://a.example.com.attacker.test).
+func hostProbe(re interface{ MatchString(string) bool }, src string) string {
+	scheme := "https://"
+	body := strings.TrimPrefix(src, "^")
+	for _, sch := range []string{"https://", `https:\/\/`, "http://", `http:\/\/`} {
+		if strings.HasPrefix(body, sch) {
+			scheme = strings.ReplaceAll(sch, `\/`, "/")
+			body = body[len(sch):]
+			break
+		}
+	}
+	body = strings.TrimSuffix(body, "$")
+	var probes []string
+	if head := literalHost(body, false); head != "" {
+		probes = append(probes, scheme+head+".attacker.test", scheme+head+".attacker")
+	}
+	if tail := literalHost(body, true); tail != "" && !strings.HasPrefix(tail, ".") {
+		probes = append(probes, scheme+"attacker"+tail, scheme+"attacker-"+tail)
+	}
+	for _, p := range probes {
+		if re.MatchString(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+// literalHost returns the literal host characters at the start (or, when
+// fromEnd, the end) of a regex body, with escaped dots unescaped. A literal
+// character followed by a quantifier is not part of it.
+func literalHost(body string, fromEnd bool) string {
+	if fromEnd {
+		i := len(body)
+		for i > 0 {
+			c := body[i-1]
+			if isAlnum(c) || c == '-' {
+				i--
+			} else if c == '.' && i >= 2 && body[i-2] == '\\' {
+				i -= 2
+			} else {
+				break
+			}
+		}
+		return strings.ReplaceAll(body[i:], `\.`, ".")
+	}
+	var b strings.Builder
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case isAlnum(c) || c == '-':
+			b.WriteByte(c)
+		case c == '\\' && i+1 < len(body) && body[i+1] == '.':
+			b.WriteByte('.')
+			i++
+		default:
+			lit := b.String()
+			if lit != "" && strings.IndexByte("*+?{", c) >= 0 {
+				lit = lit[:len(lit)-1]
+			}
+			return lit
+		}
+	}
+	return b.String()
 }
 
 func isAlnum(c byte) bool {

@@ -196,8 +196,9 @@ func (ru *rule) actual(r *Request, d *Decision) {
 }
 
 // isSameOrigin reports whether an actual request comes from the request's
-// own origin: its Origin is the request's scheme and authority, or the
-// browser says so with Sec-Fetch-Site (it sends "Origin: null" on some
+// own origin: its Origin is the request's scheme (or, behind a proxy that
+// terminates TLS, its X-Forwarded-Proto) and authority, or the browser says
+// so with Sec-Fetch-Site (it sends "Origin: null" on some
 // same-origin requests, under Referrer-Policy: no-referrer for example).
 //
 // [Fetch §append a request Origin header]: https://fetch.spec.whatwg.org/#append-a-request-origin-header
@@ -209,7 +210,8 @@ func (ru *rule) isSameOrigin(r *Request) bool {
 		return true
 	}
 	o, ok := origins.Parse(r.Origin[0])
-	return ok && origins.SameOrigin(o, r.Scheme, r.Authority)
+	return ok && (origins.SameOrigin(o, r.Scheme, r.Authority) ||
+		r.ForwardedProto != "" && origins.SameOrigin(o, r.ForwardedProto, r.Authority))
 }
 
 func (ru *rule) addACAO(d *Decision, origin string) {

@@ -214,6 +214,18 @@ var decideCases = []struct {
 		r.SecFetchSite = "cross-site"
 		return r
 	}(), want{policy.Actual, policy.Respond, policy.OutcomeActualDenied, 403, nil, "Origin", "default"}},
+	{"same origin behind a TLS-terminating proxy", cfgReject, func() policy.Request {
+		r := actual("POST", "https://api.example.com")
+		r.Scheme = "http"
+		r.AddHeader("X-Forwarded-Proto", "https, http")
+		return r
+	}(), want{policy.Actual, policy.Forward, policy.OutcomeSameOrigin, 0, nil, "Origin", "default"}},
+	{"X-Forwarded-Proto does not make another host same-origin", cfgReject, func() policy.Request {
+		r := actual("POST", "https://evil.example")
+		r.Scheme = "http"
+		r.AddHeader("x-forwarded-proto", "https")
+		return r
+	}(), want{policy.Actual, policy.Respond, policy.OutcomeActualDenied, 403, nil, "Origin", "default"}},
 	{"other scheme is cross-origin", cfgReject, actual("POST", "http://api.example.com"),
 		want{policy.Actual, policy.Respond, policy.OutcomeActualDenied, 403, nil, "Origin", "default"}},
 	{"other port is cross-origin", cfgReject, actual("POST", "https://api.example.com:8443"),

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"strings"
+
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
 )
@@ -18,6 +20,13 @@ type Request struct {
 	// SecFetchSite is the Sec-Fetch-Site header ("" when absent). Only its
 	// "same-origin" value is used: such a request is never rejected.
 	SecFetchSite string
+
+	// ForwardedProto is the scheme a TLS-terminating proxy in front of
+	// Envoy recorded in X-Forwarded-Proto ("" when absent). It serves only
+	// to recognise same-origin requests, which are never rejected: a page
+	// on another origin cannot use it to pass as same-origin, since its
+	// Origin would still name its own host.
+	ForwardedProto string
 
 	// Each field below holds every value of that request header, in order,
 	// one element per header line. nil means the header is absent.
@@ -50,6 +59,12 @@ func (r *Request) AddHeader(name, value string) {
 		r.ACRPN = append(r.ACRPN, value)
 	case "sec-fetch-site":
 		r.SecFetchSite = value
+	case "x-forwarded-proto":
+		if r.ForwardedProto == "" {
+			// The first proxy's value: "https" in "https, http".
+			proto, _, _ := strings.Cut(value, ",")
+			r.ForwardedProto = ascii.Lower(ascii.TrimSpace(proto))
+		}
 	}
 }
 

@@ -41,7 +41,7 @@ const (
 // [rs/cors#170]: https://github.com/rs/cors/issues/170
 const (
 	MaxACRHLength = 4096 // bytes over all header lines
-	MaxElements   = 64   // header names
+	MaxElements   = 256  // header names
 	MaxEmpty      = 16   // empty list elements
 	MaxOWS        = 2    // optional whitespace bytes on each side of a name
 	MaxNameLength = 256  // one header name
@@ -82,22 +82,25 @@ var tchars = func() (t [256]uint8) {
 
 func isTchar(c byte) bool { return tchars[c] != 0 }
 
-// forbiddenRequest lists Fetch's forbidden request-header names: scripts
-// cannot set them, so a browser never asks for them in a preflight.
+// isForbiddenName reports whether a lower-case name is one of Fetch's
+// forbidden request-header names: scripts cannot set them, so a browser
+// never asks for them in a preflight.
 //
 // [Fetch §forbidden request-header]: https://fetch.spec.whatwg.org/#forbidden-request-header
-var forbiddenRequest = map[string]bool{
-	"accept-charset": true, "accept-encoding": true, ACRH: true, ACRM: true,
-	"connection": true, "content-length": true, "cookie": true, "cookie2": true,
-	"date": true, "dnt": true, "expect": true, "host": true, "keep-alive": true,
-	Origin: true, "referer": true, "set-cookie": true, "te": true, "trailer": true,
-	"transfer-encoding": true, "upgrade": true, "via": true,
+func isForbiddenName(name string) bool {
+	switch name {
+	case "accept-charset", "accept-encoding", ACRH, ACRM, "connection", "content-length",
+		"cookie", "cookie2", "date", "dnt", "expect", "host", "keep-alive", Origin, "referer",
+		"set-cookie", "te", "trailer", "transfer-encoding", "upgrade", "via":
+		return true
+	}
+	return false
 }
 
 // IsForbiddenRequest reports whether a lower-case name is a forbidden
 // request-header name (including the Proxy- and Sec- prefixes).
 func IsForbiddenRequest(name string) bool {
-	return forbiddenRequest[name] || strings.HasPrefix(name, "proxy-") || strings.HasPrefix(name, "sec-")
+	return isForbiddenName(name) || strings.HasPrefix(name, "proxy-") || strings.HasPrefix(name, "sec-")
 }
 
 // IsForbiddenResponse reports whether a lower-case name is a forbidden

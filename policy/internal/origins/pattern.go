@@ -73,8 +73,15 @@ func (p Pattern) IsInsecure() bool {
 	return p.Scheme == "http" && !IsLoopback(p.Host) && !(p.Subdomains && p.Host == "localhost")
 }
 
-// opaqueSchemes have no serializable origin: browsers send "null" for them.
-var opaqueSchemes = map[string]bool{"file": true, "data": true, "blob": true, "javascript": true, "about": true}
+// isOpaqueScheme reports whether documents of the scheme have no
+// serializable origin: browsers send "null" for them.
+func isOpaqueScheme(scheme string) bool {
+	switch scheme {
+	case "file", "data", "blob", "javascript", "about":
+		return true
+	}
+	return false
+}
 
 // ParsePattern validates and parses one allowed_origins entry other than
 // "*" and "null".
@@ -90,7 +97,7 @@ func ParsePattern(s string) (Pattern, *PatternError) {
 	if scheme != ascii.Lower(scheme) {
 		return fail(NonCanonical, "the scheme must be lower case")
 	}
-	if opaqueSchemes[scheme] {
+	if isOpaqueScheme(scheme) {
 		return fail(OpaqueScheme, "browsers send the origin of "+scheme+": documents as \"null\"")
 	}
 	rest := s[i+3:]

@@ -2,38 +2,31 @@ package origins
 
 import "strings"
 
-// genericSecondLevel holds the second-level labels that registries under
+// IsPublicSuffix reports whether anyone may register a name directly under
+// domain (see isPublicSuffix).
+func IsPublicSuffix(domain string) bool { return isPublicSuffix(domain) }
+
+// genericSecondLevel lists, between bars, the second-level labels that registries under
 // country-code TLDs commonly open to the public ("co.uk", "com.au",
 // "ac.jp", ...).
-var genericSecondLevel = map[string]bool{
-	"ac": true, "co": true, "com": true, "edu": true, "gov": true, "gob": true,
-	"go": true, "govt": true, "ltd": true, "me": true, "mil": true, "ne": true,
-	"net": true, "nic": true, "nom": true, "or": true, "org": true, "plc": true,
-	"sch": true, "info": true, "biz": true, "web": true, "int": true, "res": true,
-	"gen": true, "firm": true, "ind": true, "nhs": true, "police": true, "lg": true,
-	"ed": true, "gr": true, "ad": true, "in": true, "blog": true,
-}
+const genericSecondLevel = "|ac|co|com|edu|gov|gob|go|govt|ltd|me|mil|ne|net|nic|nom|or|org|plc|" +
+	"sch|info|biz|web|int|res|gen|firm|ind|nhs|police|lg|ed|gr|ad|in|blog|"
 
-// sharedHosting holds well-known private public suffixes: domains under
+// sharedHosting lists, between bars, well-known private public suffixes: domains under
 // which any customer of a hosting platform gets a subdomain.
-var sharedHosting = map[string]bool{
-	"github.io": true, "gitlab.io": true, "bitbucket.io": true, "codeberg.page": true,
-	"herokuapp.com": true, "vercel.app": true, "now.sh": true, "netlify.app": true,
-	"netlify.com": true, "pages.dev": true, "workers.dev": true, "web.app": true,
-	"firebaseapp.com": true, "appspot.com": true, "azurewebsites.net": true,
-	"azurestaticapps.net": true, "cloudfront.net": true, "amazonaws.com": true,
-	"s3.amazonaws.com": true, "blogspot.com": true, "glitch.me": true, "repl.co": true,
-	"replit.app": true, "fly.dev": true, "onrender.com": true, "railway.app": true,
-	"up.railway.app": true, "surge.sh": true, "ngrok.io": true, "ngrok-free.app": true,
-	"ngrok.app": true, "pythonanywhere.com": true, "wordpress.com": true,
-	"deno.dev": true, "vercel.sh": true, "trycloudflare.com": true,
-	"myshopify.com": true, "cloudfunctions.net": true, "ts.net": true, "azurefd.net": true,
-	"r2.dev": true, "co.com": true, "herokudns.com": true, "onrender.app": true,
-	"githubusercontent.com": true, "googleusercontent.com": true, "run.app": true,
-	"cloudapp.net": true, "azureedge.net": true, "windows.net": true, "digitaloceanspaces.com": true,
-	"ondigitalocean.app": true, "netlify.live": true, "stackblitz.io": true, "webcontainer.io": true,
-	"codesandbox.io": true, "csb.app": true, "gitpod.io": true, "github.dev": true, "app.github.dev": true,
-}
+const sharedHosting = "|github.io|gitlab.io|bitbucket.io|codeberg.page|herokuapp.com|" +
+	"vercel.app|now.sh|netlify.app|netlify.com|pages.dev|workers.dev|" +
+	"web.app|firebaseapp.com|appspot.com|azurewebsites.net|" +
+	"azurestaticapps.net|cloudfront.net|amazonaws.com|s3.amazonaws.com|" +
+	"blogspot.com|glitch.me|repl.co|replit.app|fly.dev|onrender.com|" +
+	"railway.app|up.railway.app|surge.sh|ngrok.io|ngrok-free.app|ngrok.app|" +
+	"pythonanywhere.com|wordpress.com|deno.dev|vercel.sh|trycloudflare.com|" +
+	"myshopify.com|cloudfunctions.net|ts.net|azurefd.net|r2.dev|co.com|" +
+	"herokudns.com|onrender.app|githubusercontent.com|" +
+	"googleusercontent.com|run.app|cloudapp.net|azureedge.net|windows.net|" +
+	"digitaloceanspaces.com|ondigitalocean.app|netlify.live|stackblitz.io|" +
+	"webcontainer.io|codesandbox.io|csb.app|gitpod.io|github.dev|" +
+	"app.github.dev|"
 
 // isPublicSuffix reports whether anyone may register a name directly under
 // domain: a single label (any TLD but localhost), a generic second level
@@ -42,10 +35,6 @@ var sharedHosting = map[string]bool{
 // This is deliberately a compact approximation of the Public Suffix List:
 // the list itself (golang.org/x/net/publicsuffix) adds 2.1 MB to cors.wasm,
 // beyond the 3 MB budget. See RATIONALE.md.
-// IsPublicSuffix reports whether anyone may register a name directly under
-// domain (see isPublicSuffix).
-func IsPublicSuffix(domain string) bool { return isPublicSuffix(domain) }
-
 func isPublicSuffix(domain string) bool {
 	dot := strings.IndexByte(domain, '.')
 	if dot < 0 {
@@ -53,11 +42,18 @@ func isPublicSuffix(domain string) bool {
 		// for loopback.
 		return domain != "localhost"
 	}
-	if sharedHosting[domain] || domain == "amazonaws.com" || strings.HasSuffix(domain, ".amazonaws.com") {
+	if listed(sharedHosting, domain) || domain == "amazonaws.com" || strings.HasSuffix(domain, ".amazonaws.com") {
 		// Regional AWS endpoints (s3.us-east-1.amazonaws.com,
 		// execute-api.eu-west-1.amazonaws.com, ...) serve every customer.
 		return true
 	}
 	sld, tld := domain[:dot], domain[dot+1:]
-	return len(tld) == 2 && !strings.Contains(tld, ".") && genericSecondLevel[sld]
+	return len(tld) == 2 && !strings.Contains(tld, ".") && listed(genericSecondLevel, sld)
+}
+
+// listed reports whether name stands between two bars in list. (A string
+// rather than a map: a map literal compiles to initialization code, which
+// costs the size-constrained plugin more than the data.)
+func listed(list, name string) bool {
+	return strings.Contains(list, "|"+name+"|")
 }
