@@ -80,9 +80,9 @@ func params(n int) []api.ValueType {
 	return out
 }
 
-// unimplemented is the body of the host functions Envoy has and this host
+// notEmulated is the body of the host functions Envoy has and this host
 // does not emulate.
-func unimplemented(_ *VM, stack []uint64) { stack[0] = statusUnimplemented }
+func notEmulated(_ *VM, stack []uint64) { stack[0] = statusUnimplemented }
 
 // envFuncs lists the 29 env.proxy_* functions of ABI 0.2.1, each with a
 // link to its specification.
@@ -92,17 +92,17 @@ var envFuncs = []hostFunc{
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_send_local_response
 	{name: "proxy_send_local_response", names: []string{"status_code", "status_code_details_data", "status_code_details_size", "body_data", "body_size", "headers_data", "headers_size", "grpc_status"}, fn: (*VM).proxySendLocalResponse},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_get_shared_data (not emulated)
-	{name: "proxy_get_shared_data", names: []string{"key_data", "key_size", "return_value_data", "return_value_size", "return_cas"}, fn: unimplemented},
+	{name: "proxy_get_shared_data", names: []string{"key_data", "key_size", "return_value_data", "return_value_size", "return_cas"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_set_shared_data (not emulated)
-	{name: "proxy_set_shared_data", names: []string{"key_data", "key_size", "value_data", "value_size", "cas"}, fn: unimplemented},
+	{name: "proxy_set_shared_data", names: []string{"key_data", "key_size", "value_data", "value_size", "cas"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_register_shared_queue (not emulated)
-	{name: "proxy_register_shared_queue", names: []string{"queue_name_data", "queue_name_size", "return_queue_id"}, fn: unimplemented},
+	{name: "proxy_register_shared_queue", names: []string{"queue_name_data", "queue_name_size", "return_queue_id"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_resolve_shared_queue (not emulated)
-	{name: "proxy_resolve_shared_queue", names: []string{"vm_id_data", "vm_id_size", "queue_name_data", "queue_name_size", "return_queue_id"}, fn: unimplemented},
+	{name: "proxy_resolve_shared_queue", names: []string{"vm_id_data", "vm_id_size", "queue_name_data", "queue_name_size", "return_queue_id"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_dequeue_shared_queue (not emulated)
-	{name: "proxy_dequeue_shared_queue", names: []string{"queue_id", "return_payload_data", "return_payload_size"}, fn: unimplemented},
+	{name: "proxy_dequeue_shared_queue", names: []string{"queue_id", "return_payload_data", "return_payload_size"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_enqueue_shared_queue (not emulated)
-	{name: "proxy_enqueue_shared_queue", names: []string{"queue_id", "payload_data", "payload_size"}, fn: unimplemented},
+	{name: "proxy_enqueue_shared_queue", names: []string{"queue_id", "payload_data", "payload_size"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_get_header_map_value
 	{name: "proxy_get_header_map_value", names: []string{"map_type", "key_data", "key_size", "return_value_data", "return_value_size"}, fn: (*VM).proxyGetHeaderMapValue},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_add_header_map_value
@@ -118,21 +118,21 @@ var envFuncs = []hostFunc{
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_get_buffer_bytes
 	{name: "proxy_get_buffer_bytes", names: []string{"buffer_type", "start", "max_size", "return_buffer_data", "return_buffer_size"}, fn: (*VM).proxyGetBufferBytes},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_set_buffer_bytes (not emulated)
-	{name: "proxy_set_buffer_bytes", names: []string{"buffer_type", "start", "size", "buffer_data", "buffer_size"}, fn: unimplemented},
+	{name: "proxy_set_buffer_bytes", names: []string{"buffer_type", "start", "size", "buffer_data", "buffer_size"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_continue_stream
 	{name: "proxy_continue_stream", names: []string{"stream_type"}, fn: (*VM).proxyContinueStream},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_close_stream (not emulated)
-	{name: "proxy_close_stream", names: []string{"stream_type"}, fn: unimplemented},
+	{name: "proxy_close_stream", names: []string{"stream_type"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_http_call (not emulated)
-	{name: "proxy_http_call", names: []string{"upstream_data", "upstream_size", "headers_data", "headers_size", "body_data", "body_size", "trailers_data", "trailers_size", "timeout_milliseconds", "return_callout_id"}, fn: unimplemented},
+	{name: "proxy_http_call", names: []string{"upstream_data", "upstream_size", "headers_data", "headers_size", "body_data", "body_size", "trailers_data", "trailers_size", "timeout_milliseconds", "return_callout_id"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_call_foreign_function (not emulated)
-	{name: "proxy_call_foreign_function", names: []string{"function_name_data", "function_name_size", "parameters_data", "parameters_size", "return_results_data", "return_results_size"}, fn: unimplemented},
+	{name: "proxy_call_foreign_function", names: []string{"function_name_data", "function_name_size", "parameters_data", "parameters_size", "return_results_data", "return_results_size"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_set_tick_period_milliseconds
 	{name: "proxy_set_tick_period_milliseconds", names: []string{"tick_period"}, fn: (*VM).proxySetTickPeriod},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_set_effective_context
 	{name: "proxy_set_effective_context", names: []string{"context_id"}, fn: (*VM).proxySetEffectiveContext},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_done (not emulated)
-	{name: "proxy_done", fn: unimplemented},
+	{name: "proxy_done", fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_define_metric
 	{name: "proxy_define_metric", names: []string{"metric_type", "metric_name_data", "metric_name_size", "return_metric_id"}, fn: (*VM).proxyDefineMetric},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_increment_metric
