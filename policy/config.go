@@ -668,25 +668,19 @@ func (d *decoder) anchoredRegex(s, path string) *regex.Regexp {
 	return re
 }
 
-func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
+// tokenList decodes a list of methods or header names. "*" marks any name;
+// check validates every other entry and returns its normalized form, or ""
+// when the entry is refused (check records why) or needs no listing.
+func (d *decoder) tokenList(v gjson.Result, path string, check func(item, path string) string) *tokenSet {
 	s := &tokenSet{path: path, lookup: map[string]struct{}{}}
-	ok := d.strings(v, path, false, func(m, p string) {
-		switch {
-		case m == "*":
+	ok := d.strings(v, path, false, func(item, p string) {
+		if item == "*" {
 			s.any, s.anyAt = true, p
-		case !headers.IsToken(m):
-			d.errs.add(p, ReasonInvalidMethod, m, "not a valid method token")
-		case methods.IsForbidden(m):
-			d.errs.add(p, ReasonForbiddenMethod, m, "a forbidden method: browsers never let scripts send it")
-		case methods.Normalized(m) != m:
-			d.errs.add(p, ReasonInvalidMethod, m, "browsers send this method as "+Quote(methods.Normalized(m))+", and methods are case-sensitive: write "+Quote(methods.Normalized(m)))
-		case methods.IsSafelisted(m):
-			// GET, HEAD and POST never need Access-Control-Allow-Methods.
-		default:
-			if !s.has(m) {
-				s.names = append(s.names, m)
-				s.lookup[m] = struct{}{}
-			}
+			return
+		}
+		if name := check(item, p); name != "" && !s.has(name) {
+			s.names = append(s.names, name)
+			s.lookup[name] = struct{}{}
 		}
 	})
 	if !ok {
@@ -696,16 +690,32 @@ func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
 	return s
 }
 
+// methodSet decodes allowed_methods. Methods are case-sensitive.
+func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
+	return d.tokenList(v, path, func(m, p string) string {
+		switch {
+		case !headers.IsToken(m):
+			d.errs.add(p, ReasonInvalidMethod, m, "not a valid method token")
+		case methods.IsForbidden(m):
+			d.errs.add(p, ReasonForbiddenMethod, m, "a forbidden method: browsers never let scripts send it")
+		case methods.Normalized(m) != m:
+			d.errs.add(p, ReasonInvalidMethod, m, "browsers send this method as "+Quote(methods.Normalized(m))+", and methods are case-sensitive: write "+Quote(methods.Normalized(m)))
+		case methods.IsSafelisted(m):
+			// GET, HEAD and POST never need Access-Control-Allow-Methods.
+		default:
+			return m
+		}
+		return ""
+	})
+}
+
 // headerSet decodes allowed_request_headers or, when response is set,
 // exposed_response_headers. Names are case-insensitive and stored in lower
 // case.
 func (d *decoder) headerSet(v gjson.Result, path string, response bool) *tokenSet {
-	s := &tokenSet{path: path, lookup: map[string]struct{}{}}
-	ok := d.strings(v, path, false, func(h, p string) {
+	return d.tokenList(v, path, func(h, p string) string {
 		name := ascii.Lower(h)
 		switch {
-		case h == "*":
-			s.any, s.anyAt = true, p
 		case !headers.IsToken(h) || len(h) > headers.MaxNameLength:
 			d.errs.add(p, ReasonInvalidHeader, h, "not a valid header name")
 		case !response && headers.IsForbiddenRequest(name):
@@ -715,15 +725,8 @@ func (d *decoder) headerSet(v gjson.Result, path string, response bool) *tokenSe
 		case response && headers.IsSafelistedResponse(name):
 			// Scripts can always read safelisted response headers.
 		default:
-			if !s.has(name) {
-				s.names = append(s.names, name)
-				s.lookup[name] = struct{}{}
-			}
+			return name
 		}
+		return ""
 	})
-	if !ok {
-		return nil
-	}
-	s.joined = strings.Join(withStar(s), ",")
-	return s
 }
