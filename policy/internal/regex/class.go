@@ -17,105 +17,128 @@ const (
 	kelvin = 0x212a
 )
 
-// class is a set of runes: ASCII as a 128-bit map, the rest as sorted,
-// disjoint, non-adjacent [lo, hi] pairs of runes at or above 0x80.
+// class is a set of runes: ASCII as a 128-bit map, the rest as the sorted,
+// disjoint, non-adjacent [lo, hi] pairs of runes at or above 0x80 in
+// parser.runes[lo:hi].
 type class struct {
 	ascii  [2]uint64
-	ranges []rune
-	sorted bool // ranges are sorted and merged
+	lo, hi int32
 }
 
-// add adds lo-hi (lo <= hi) to c.
-func (c *class) add(lo, hi rune) {
+// The parser builds one class at a time: its ASCII part in p.asc, its other
+// ranges as unsorted pairs appended to p.runes from p.mark on.
+
+// begin starts a new class.
+func (p *parser) begin() {
+	p.asc = [2]uint64{}
+	p.mark = len(p.runes)
+}
+
+// add adds lo-hi (lo <= hi) to the class being built.
+//
+//go:noinline
+func (p *parser) add(lo, hi rune) {
 	for ; lo <= hi && lo < utf8.RuneSelf; lo++ {
-		c.ascii[lo>>6] |= 1 << (lo & 63)
+		p.asc[lo>>6] |= 1 << (lo & 63)
 	}
 	if lo <= hi {
-		c.ranges = append(c.ranges, lo, hi)
-		c.sorted = false
+		p.runes = append(p.runes, lo, hi)
 	}
 }
 
-// addFolded adds lo-hi and everything that case-folds to it. Folding is only
-// implemented for ASCII (and the two non-ASCII runes that fold to ASCII), so
-// ranges that need non-ASCII folding are refused.
-func (c *class) addFolded(lo, hi rune) error {
-	if lo <= minFold && hi >= maxFold || hi < minFold || lo > maxFold {
-		// Full or outside the folding range: folding adds nothing.
-		c.add(lo, hi)
-		return nil
+// addLit adds lo-hi, and under (?i) everything that case-folds to it.
+// Folding is only implemented for ASCII (and the two non-ASCII runes that
+// fold to ASCII), so ranges that need non-ASCII folding are refused.
+func (p *parser) addLit(lo, hi rune) bool {
+	if !p.fold || lo <= minFold && hi >= maxFold || hi < minFold || lo > maxFold {
+		// Not folding, or full or outside the folding range: folding adds nothing.
+		p.add(lo, hi)
+		return true
 	}
-	if hi >= utf8.RuneSelf && lo <= maxFold {
-		return errFoldNonASCII
+	if hi >= utf8.RuneSelf {
+		p.err = errFoldNonASCII
+		return false
 	}
-	var tmp class
-	tmp.add(lo, hi)
-	tmp.foldASCII()
-	c.union(&tmp)
-	return nil
+	var a [2]uint64
+	for ; lo <= hi; lo++ {
+		a[lo>>6] |= 1 << (lo & 63)
+	}
+	p.addASCII(a, false)
+	return true
 }
 
-// foldASCII closes c's ASCII part under simple case folding.
-func (c *class) foldASCII() {
-	// Upper case A-Z is bits 1-26 of word 1, lower case a-z bits 33-58.
-	const upper = uint64(1<<26-1) << 1
-	w := c.ascii[1]
-	w |= (w&upper)<<32 | (w>>32)&upper
-	c.ascii[1] = w
-	if w&(1<<('k'-64)) != 0 {
-		c.add(kelvin, kelvin)
-	}
-	if w&(1<<('s'-64)) != 0 {
-		c.add(longS, longS)
-	}
-}
-
-// union adds all of o to c.
-func (c *class) union(o *class) {
-	c.ascii[0] |= o.ascii[0]
-	c.ascii[1] |= o.ascii[1]
-	if len(o.ranges) > 0 {
-		c.ranges = append(c.ranges, o.ranges...)
-		c.sorted = false
-	}
-}
-
-// negate replaces c by its complement within [0, utf8.MaxRune].
-func (c *class) negate() {
-	c.clean()
-	c.ascii[0], c.ascii[1] = ^c.ascii[0], ^c.ascii[1]
-	out := make([]rune, 0, len(c.ranges)+2)
-	next := rune(utf8.RuneSelf)
-	for i := 0; i < len(c.ranges); i += 2 {
-		if c.ranges[i] > next {
-			out = append(out, next, c.ranges[i]-1)
+// addASCII adds the ASCII set a, case-folded under (?i) together with the
+// non-ASCII runes that fold to it, and negated (after folding, as RE2 does)
+// when negated is set.
+func (p *parser) addASCII(a [2]uint64, negated bool) {
+	var extra [4]rune
+	n := 0
+	if p.fold {
+		// Upper case A-Z is bits 1-26 of word 1, lower case a-z bits 33-58.
+		const upper = uint64(1<<26-1) << 1
+		w := a[1]
+		w |= (w&upper)<<32 | (w>>32)&upper
+		a[1] = w
+		if w&(1<<('s'-64)) != 0 {
+			extra[0], extra[1], n = longS, longS, 2
 		}
-		next = c.ranges[i+1] + 1
+		if w&(1<<('k'-64)) != 0 {
+			extra[n], extra[n+1] = kelvin, kelvin
+			n += 2
+		}
+	}
+	if negated {
+		a[0], a[1] = ^a[0], ^a[1]
+		p.runes = appendComplement(p.runes, extra[:n])
+	} else {
+		p.runes = append(p.runes, extra[:n]...)
+	}
+	p.asc[0] |= a[0]
+	p.asc[1] |= a[1]
+}
+
+// appendComplement appends to dst the complement, within [0x80,
+// utf8.MaxRune], of the sorted, merged pairs of ranges r.
+//
+//go:noinline
+func appendComplement(dst, r []rune) []rune {
+	next := rune(utf8.RuneSelf)
+	for i := 0; i < len(r); i += 2 {
+		if r[i] > next {
+			dst = append(dst, next, r[i]-1)
+		}
+		next = r[i+1] + 1
 	}
 	if next <= maxRune {
-		out = append(out, next, maxRune)
+		dst = append(dst, next, maxRune)
 	}
-	c.ranges = out
+	return dst
 }
 
-// clean sorts and merges c.ranges.
-func (c *class) clean() {
-	if c.sorted {
-		return
-	}
-	r := c.ranges
+// endClass sorts and merges the ranges of the class being built, negates it
+// when negated is set, and adds an opClass node for it.
+func (p *parser) endClass(negated bool) int32 {
+	r := p.runes[p.mark:]
 	heapSortPairs(r)
-	out := r[:0]
-	for i := 0; i < len(r); i += 2 {
+	n := 0 // the merged pairs are r[:n]
+	for i := 0; i+1 < len(r); i += 2 {
 		lo, hi := r[i], r[i+1]
-		if n := len(out); n > 0 && lo <= out[n-1]+1 {
-			out[n-1] = max(out[n-1], hi)
+		if n > 0 && lo <= r[n-1]+1 {
+			r[n-1] = max(r[n-1], hi)
 			continue
 		}
-		out = append(out, lo, hi)
+		r[n], r[n+1] = lo, hi
+		n += 2
 	}
-	c.ranges = out
-	c.sorted = true
+	end := p.mark + n
+	p.runes = p.runes[:end]
+	if negated {
+		p.asc[0], p.asc[1] = ^p.asc[0], ^p.asc[1]
+		p.runes = appendComplement(p.runes, p.runes[p.mark:end])
+		p.runes = p.runes[:p.mark+copy(p.runes[p.mark:], p.runes[end:])]
+	}
+	p.classes = append(p.classes, class{ascii: p.asc, lo: int32(p.mark), hi: int32(len(p.runes))})
+	return p.push(node{op: opClass, arg: int32(len(p.classes) - 1)})
 }
 
 // inRanges reports whether r lies in one of the sorted pairs of ranges.
@@ -139,7 +162,8 @@ func inRanges(ranges []rune, r rune) bool {
 // whatever the input, without package sort.
 func heapSortPairs(r []rune) {
 	n := len(r) / 2
-	for i := n/2 - 1; i >= 0; i-- {
+	for i := n / 2; i > 0; {
+		i--
 		siftDown(r, i, n)
 	}
 	for end := n - 1; end > 0; end-- {
@@ -186,18 +210,14 @@ func posixGroup(name string) string {
 	return g[:strings.IndexByte(g, ';')]
 }
 
-// addGroup adds an ASCII group, case-folded when fold is set, and negated
-// (after folding, as RE2 does) when negated is set.
-func (c *class) addGroup(g string, negated, fold bool) {
-	var tmp class
+// addGroup adds an ASCII group given as pairs of bytes, case-folded under
+// (?i), and negated (after folding, as RE2 does) when negated is set.
+func (p *parser) addGroup(g string, negated bool) {
+	var a [2]uint64
 	for i := 0; i < len(g); i += 2 {
-		tmp.add(rune(g[i]), rune(g[i+1]))
+		for c := g[i]; c <= g[i+1]; c++ {
+			a[c>>6] |= 1 << (c & 63)
+		}
 	}
-	if fold {
-		tmp.foldASCII()
-	}
-	if negated {
-		tmp.negate()
-	}
-	c.union(&tmp)
+	p.addASCII(a, negated)
 }

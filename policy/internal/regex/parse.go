@@ -28,6 +28,9 @@ var (
 	errUngreedy        = errors.New("unsupported: (?U) ungreedy mode")
 )
 
+const errRepeatCount = "repetition count above 1000"
+
+//go:noinline
 func errWith(msg, fragment string) error {
 	return errors.New(msg + ": `" + fragment + "`")
 }
@@ -36,92 +39,143 @@ type nodeOp uint8
 
 const (
 	opEmpty   nodeOp = iota // matches the empty string
-	opClass                 // one rune of cls
+	opClass                 // one rune of class arg
 	opBegin                 // ^ or \A: start of text
 	opEnd                   // $ or \z: end of text
 	opWord                  // \b: ASCII word boundary
 	opNoWord                // \B: not an ASCII word boundary
-	opCapture               // ( ) around subs[0]
-	opConcat                // subs in sequence
-	opAlt                   // any of subs
-	opRepeat                // subs[0] between min and max (-1: unbounded) times
+	opCapture               // ( ) around node arg
+	opConcat                // kids[arg:arg+n] in sequence
+	opAlt                   // any of kids[arg:arg+n]
+	opRepeat                // node arg between min and max (-1: unbounded) times
 )
 
 // node is the parse tree, shaped like regexp/syntax's so that Anchored
-// agrees with it: non-capturing groups dissolve into their parent.
+// agrees with it: non-capturing groups dissolve into their parent. Nodes
+// live in parser.nodes and refer to each other by index.
 type node struct {
 	op       nodeOp
 	braces   bool // opRepeat written as {n,m}, which counts towards maxRepeat
-	min, max int
-	cls      *class
-	subs     []*node
+	min, max int32
+	arg      int32
+	n        int32
 }
+
+// Results of the parsing methods that return a node index.
+const (
+	failed = -1 // p.err is set
+	noNode = -2 // a flag setting, which adds no node
+)
 
 type parser struct {
 	t     string // the rest of the expression
 	fold  bool   // (?i)
 	dotNL bool   // (?s)
 	depth int
+	err   error
+
+	nodes   []node
+	kids    []int32 // the subs of opConcat and opAlt nodes
+	stack   []int32 // the items of the groups being parsed
+	classes []class
+	runes   []rune // the non-ASCII ranges of all classes
+	asc     [2]uint64
+	mark    int
+
+	rmin, rmax int32 // the counts of the last repetition operator
 }
 
-// parse parses expr, which must be valid UTF-8.
-func parse(expr string) (*node, error) {
-	p := parser{t: expr}
-	n, err := p.alternation()
-	if err != nil {
-		return nil, err
-	}
-	if p.t != "" { // only a ')' stops the top-level alternation early
-		return nil, errUnexpectedParen
-	}
-	return n, nil
+//go:noinline
+func (p *parser) push(n node) int32 {
+	p.nodes = append(p.nodes, n)
+	return int32(len(p.nodes) - 1)
 }
 
-func (p *parser) alternation() (*node, error) {
-	var alts []*node
+// item pushes n on the stack of items.
+//
+//go:noinline
+func (p *parser) item(n int32) {
+	p.stack = append(p.stack, n)
+}
+
+//go:noinline
+func (p *parser) fail(err error) int32 {
+	p.err = err
+	return failed
+}
+
+// parse parses p.t, which must be valid UTF-8, and returns the root node.
+func (p *parser) parse() int32 {
+	n := p.alternation()
+	if n >= 0 && p.t != "" { // only a ')' stops the top-level alternation early
+		return p.fail(errUnexpectedParen)
+	}
+	return n
+}
+
+func (p *parser) alternation() int32 {
+	base := len(p.stack)
 	for {
-		n, err := p.concatenation()
-		if err != nil {
-			return nil, err
+		n := p.concatenation()
+		if n < 0 {
+			return n
 		}
-		alts = append(alts, n)
+		p.item(n)
 		if p.t == "" || p.t[0] != '|' {
 			break
 		}
 		p.t = p.t[1:]
 	}
-	if len(alts) == 1 {
-		return alts[0], nil
-	}
-	return &node{op: opAlt, subs: alts}, nil
+	return p.collect(base, opAlt)
 }
 
-func (p *parser) concatenation() (*node, error) {
-	var items []*node
+// collect makes a node of op from the items on the stack from base on, and
+// pops them. A concatenation dissolves the concatenations among its items.
+func (p *parser) collect(base int, op nodeOp) int32 {
+	start := len(p.kids)
+	for i := base; i < len(p.stack); i++ {
+		src := p.stack[i : i+1]
+		if nd := p.nodes[src[0]]; op == opConcat && nd.op == opConcat {
+			src = p.kids[nd.arg : nd.arg+nd.n]
+		}
+		p.kids = append(p.kids, src...)
+	}
+	p.stack = p.stack[:base]
+	switch len(p.kids) - start {
+	case 0:
+		return p.push(node{op: opEmpty})
+	case 1:
+		n := p.kids[start]
+		p.kids = p.kids[:start]
+		return n
+	}
+	return p.push(node{op: op, arg: int32(start), n: int32(len(p.kids) - start)})
+}
+
+func (p *parser) concatenation() int32 {
+	base := len(p.stack)
 	lastRepeat := "" // the previous token, when it was a repetition operator
 	atom := false    // the previous token added an item a repetition may apply to
 	for p.t != "" && p.t[0] != '|' && p.t[0] != ')' {
 		before := p.t
-		min, max, braces, ok, err := p.repetition()
-		if err != nil {
-			return nil, err
-		}
-		if ok {
+		if k := p.repetition(); k < 0 {
+			return failed
+		} else if k > 0 {
 			if p.t != "" && p.t[0] == '?' { // non-greedy: same set of matches
 				p.t = p.t[1:]
 			}
 			op := before[:len(before)-len(p.t)]
 			if lastRepeat != "" {
-				return nil, errWith("invalid nested repetition operator", lastRepeat+op)
+				return p.fail(errWith("invalid nested repetition operator", lastRepeat+op))
 			}
 			if !atom {
-				return nil, errWith("missing argument to repetition operator", op)
+				return p.fail(errWith("missing argument to repetition operator", op))
 			}
-			n := &node{op: opRepeat, braces: braces, min: min, max: max, subs: []*node{items[len(items)-1]}}
-			if braces && (min >= 2 || max >= 2) && !repeatIsValid(n, maxRepeat) {
-				return nil, errWith("repetition count above 1000", op)
+			last := &p.stack[len(p.stack)-1]
+			*last = p.push(node{op: opRepeat, braces: k == 2, min: p.rmin, max: p.rmax, arg: *last})
+			if k == 2 && (p.rmin >= 2 || p.rmax >= 2) && !p.repeatIsValid(*last, maxRepeat) {
+				return p.fail(errWith(errRepeatCount, op))
 			}
-			items[len(items)-1] = n
 			lastRepeat = op
 			continue
 		}
@@ -132,68 +186,58 @@ func (p *parser) concatenation() (*node, error) {
 			p.t = rest
 			atom = lit != ""
 			for _, r := range lit {
-				c := &class{}
-				if err := p.addLiteral(c, r); err != nil {
-					return nil, err
+				p.begin()
+				if !p.addLit(r, r) {
+					return failed
 				}
-				c.clean()
-				items = append(items, &node{op: opClass, cls: c})
+				p.item(p.endClass(false))
 			}
 			continue
 		}
-		n, err := p.atom()
-		if err != nil {
-			return nil, err
+		n := p.atom()
+		if n == failed {
+			return n
 		}
-		if atom = n != nil; atom {
-			items = append(items, n)
-		}
-	}
-	var subs []*node
-	for _, n := range items {
-		if n.op == opConcat { // a non-capturing group dissolves
-			subs = append(subs, n.subs...)
-		} else {
-			subs = append(subs, n)
+		if atom = n >= 0; atom {
+			p.item(n)
 		}
 	}
-	switch len(subs) {
-	case 0:
-		return &node{op: opEmpty}, nil
-	case 1:
-		return subs[0], nil
-	}
-	return &node{op: opConcat, subs: subs}, nil
+	return p.collect(base, opConcat)
 }
 
-// repetition parses a leading *, +, ? or {n}, {n,}, {n,m}. A { that does not
-// start a well-formed count is a literal, as in RE2.
-func (p *parser) repetition() (min, max int, braces, ok bool, err error) {
+// repetition parses a leading *, +, ? or {n}, {n,}, {n,m} into p.rmin and
+// p.rmax. It returns 0 when there is none (a { that does not start a
+// well-formed count is a literal, as in RE2), 1 for *, + or ?, 2 for a count
+// in braces and failed on an error.
+func (p *parser) repetition() int {
+	min, max := int32(0), int32(-1)
 	switch p.t[0] {
 	case '*':
-		p.t = p.t[1:]
-		return 0, -1, false, true, nil
 	case '+':
-		p.t = p.t[1:]
-		return 1, -1, false, true, nil
+		min = 1
 	case '?':
-		p.t = p.t[1:]
-		return 0, 1, false, true, nil
+		max = 1
 	case '{':
 		min, max, rest, ok := parseCount(p.t)
 		if !ok {
-			return 0, 0, false, false, nil
+			return 0
 		}
+		op := p.t[:len(p.t)-len(rest)]
 		if min < 0 || min > maxRepeat || max > maxRepeat {
-			return 0, 0, false, false, errWith("repetition count above 1000", p.t[:len(p.t)-len(rest)])
+			return int(p.fail(errWith(errRepeatCount, op)))
 		}
 		if max >= 0 && min > max {
-			return 0, 0, false, false, errWith("invalid repeat count", p.t[:len(p.t)-len(rest)])
+			return int(p.fail(errWith("invalid repeat count", op)))
 		}
 		p.t = rest
-		return min, max, true, true, nil
+		p.rmin, p.rmax = int32(min), int32(max)
+		return 2
+	default:
+		return 0
 	}
-	return 0, 0, false, false, nil
+	p.t = p.t[1:]
+	p.rmin, p.rmax = min, max
+	return 1
 }
 
 // parseCount parses {min}, {min,} (max -1) or {min,max}; a number too large
@@ -243,37 +287,44 @@ func parseInt(s string) (n int, rest string, ok bool) {
 
 // repeatIsValid reports whether the nested {n,m} counts of n multiply to at
 // most limit, the rule RE2 uses.
-func repeatIsValid(n *node, limit int) bool {
-	if n.op == opRepeat && n.braces {
-		m := n.max
-		if m == 0 {
-			return true
+func (p *parser) repeatIsValid(n int32, limit int32) bool {
+	nd := p.nodes[n]
+	switch nd.op {
+	case opRepeat:
+		if nd.braces {
+			m := nd.max
+			if m == 0 {
+				return true
+			}
+			if m < 0 {
+				m = nd.min
+			}
+			if m > limit {
+				return false
+			}
+			if m > 0 {
+				limit /= m
+			}
 		}
-		if m < 0 {
-			m = n.min
-		}
-		if m > limit {
-			return false
-		}
-		if m > 0 {
-			limit /= m
-		}
-	}
-	for _, s := range n.subs {
-		if !repeatIsValid(s, limit) {
-			return false
+		fallthrough
+	case opCapture:
+		return p.repeatIsValid(nd.arg, limit)
+	case opConcat, opAlt:
+		for _, k := range p.kids[nd.arg : nd.arg+nd.n] {
+			if !p.repeatIsValid(k, limit) {
+				return false
+			}
 		}
 	}
 	return true
 }
 
 // atom parses one token that is not a repetition or \Q...\E. It returns
-// nil for a flag setting.
-func (p *parser) atom() (*node, error) {
+// noNode for a flag setting.
+func (p *parser) atom() int32 {
 	t := p.t
+	p.begin()
 	op := opClass
-	c := &class{}
-	var err error
 	switch t[0] {
 	case '(':
 		return p.group()
@@ -283,12 +334,13 @@ func (p *parser) atom() (*node, error) {
 		op = opEnd
 	case '.':
 		p.t = t[1:]
-		c.add(0, maxRune)
+		p.add(0, maxRune)
 		if !p.dotNL {
-			c.ascii[0] &^= 1 << '\n'
+			p.asc[0] &^= 1 << '\n'
 		}
+		return p.endClass(false)
 	case '[':
-		c, err = p.class()
+		return p.class()
 	case '\\':
 		if len(t) >= 2 {
 			switch t[1] {
@@ -301,91 +353,156 @@ func (p *parser) atom() (*node, error) {
 			case 'B':
 				op = opNoWord
 			case 'C':
-				return nil, errAnyByte
+				return p.fail(errAnyByte)
 			case 'p', 'P':
-				return nil, errUnicodeClass
+				return p.fail(errUnicodeClass)
 			}
 		}
 		if op != opClass {
-			p.t = t[2:]
-			return &node{op: op}, nil
-		}
-		if pc, ok := p.perlClass(t); ok {
-			c = pc
-			p.t = t[2:]
+			p.t = t[1:]
 			break
 		}
-		var r rune
-		if r, p.t, err = parseEscape(t); err == nil {
-			err = p.addLiteral(c, r)
+		if p.perlClass() {
+			return p.endClass(false)
 		}
+		fallthrough
 	default:
-		r, size := utf8.DecodeRuneInString(t)
-		p.t = t[size:]
-		err = p.addLiteral(c, r)
+		if r := p.char(); r < 0 || !p.addLit(r, r) {
+			return failed
+		}
+		return p.endClass(false)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if op != opClass {
-		p.t = t[1:]
-		return &node{op: op}, nil
-	}
-	c.clean()
-	return &node{op: opClass, cls: c}, nil
+	p.t = p.t[1:]
+	return p.push(node{op: op})
 }
 
-// addLiteral adds r to c, with its case variants under (?i).
-func (p *parser) addLiteral(c *class, r rune) error {
-	if p.fold {
-		return c.addFolded(r, r)
+// char parses one rune or single-rune escape at the start of p.t. It
+// returns -1 on an error.
+func (p *parser) char() rune {
+	t := p.t
+	if t[0] != '\\' {
+		r, size := utf8.DecodeRuneInString(t)
+		p.t = t[size:]
+		return r
 	}
-	c.add(r, r)
-	return nil
+	if len(t) < 2 {
+		p.err = errTrailingSlash
+		return -1
+	}
+	c, size := utf8.DecodeRuneInString(t[1:])
+	rest := t[1+size:]
+	p.t = rest
+	switch {
+	case c < utf8.RuneSelf && !isAlnum(c):
+		return c
+	case c >= '0' && c <= '7':
+		// Octal: \0 to \7 followed by up to two more octal digits; a single
+		// non-zero digit would be a backreference.
+		if c != '0' && (rest == "" || rest[0] < '0' || rest[0] > '7') {
+			break
+		}
+		r := c - '0'
+		for i := 0; i < 2 && rest != "" && rest[0] >= '0' && rest[0] <= '7'; i++ {
+			r = r*8 + rune(rest[0]-'0')
+			rest = rest[1:]
+		}
+		p.t = rest
+		return r
+	case c == 'x':
+		if r := p.hex(rest); r >= 0 {
+			return r
+		}
+		size = min(len(t), 4) - 1
+	case c == 'a':
+		return '\a'
+	case c == 'f':
+		return '\f'
+	case c == 'n':
+		return '\n'
+	case c == 'r':
+		return '\r'
+	case c == 't':
+		return '\t'
+	case c == 'v':
+		return '\v'
+	}
+	p.err = errWith("invalid escape sequence", t[:1+size])
+	return -1
+}
+
+// hex parses what follows \x: {hex...} or exactly two hex digits, and sets
+// p.t after it. It returns -1 when t does not start with either.
+func (p *parser) hex(t string) rune {
+	if t == "" {
+		return -1
+	}
+	if t[0] != '{' {
+		if len(t) < 2 || unhex(t[0]) < 0 || unhex(t[1]) < 0 {
+			return -1
+		}
+		p.t = t[2:]
+		return unhex(t[0])<<4 | unhex(t[1])
+	}
+	var r rune
+	i := 1
+	for ; i < len(t) && t[i] != '}'; i++ {
+		v := unhex(t[i])
+		if v < 0 {
+			return -1
+		}
+		if r = r<<4 | v; r > maxRune {
+			return -1
+		}
+	}
+	if i == 1 || i == len(t) {
+		return -1
+	}
+	p.t = t[i+1:]
+	return r
 }
 
 // group parses a group or a flag setting, starting at its "(".
-func (p *parser) group() (*node, error) {
+func (p *parser) group() int32 {
 	outerFold, outerDotNL := p.fold, p.dotNL
 	capture := true
-	t := p.t[1:]
-	if strings.HasPrefix(t, "?") {
-		var flagsOnly bool
-		var err error
-		if t, capture, flagsOnly, err = p.groupPrefix(); err != nil {
-			return nil, err
+	t := p.t
+	p.t = t[1:]
+	if strings.HasPrefix(p.t, "?") {
+		k := p.groupPrefix(t)
+		if k < 0 {
+			return failed
 		}
-		if flagsOnly {
+		if k == 2 {
 			// The flags last until the end of the enclosing group.
-			p.t = t
-			return nil, nil
+			return noNode
 		}
+		capture = k == 1
 	}
 	if p.depth++; p.depth > maxDepth {
-		return nil, errTooComplex
+		return p.fail(errTooComplex)
 	}
-	p.t = t
-	n, err := p.alternation()
-	if err != nil {
-		return nil, err
+	n := p.alternation()
+	if n < 0 {
+		return n
 	}
 	if p.t == "" {
-		return nil, errMissingParen
+		return p.fail(errMissingParen)
 	}
 	p.t = p.t[1:] // ')'
 	p.fold, p.dotNL = outerFold, outerDotNL
 	p.depth--
 	if capture {
-		n = &node{op: opCapture, subs: []*node{n}}
+		n = p.push(node{op: opCapture, arg: n})
 	}
-	return n, nil
+	return n
 }
 
-// groupPrefix parses what follows "(?": a capture name, or flags ending in
-// ":" (a non-capturing group) or ")" (a flag setting, flagsOnly). It sets
-// p.fold and p.dotNL to the new flags and returns the text after the prefix.
-func (p *parser) groupPrefix() (rest string, capture, flagsOnly bool, err error) {
-	t := p.t
+// groupPrefix parses what follows "(?" in t: a capture name, or flags
+// ending in ":" (a non-capturing group) or ")" (a flag setting). It sets
+// p.fold and p.dotNL to the new flags and p.t to the text after the prefix,
+// and returns 0 for a non-capturing group, 1 for a named capture, 2 for a
+// flag setting, and failed on an error.
+func (p *parser) groupPrefix(t string) int {
 	startsWithP := len(t) > 4 && t[2] == 'P' && t[3] == '<'
 	if startsWithP || len(t) > 3 && t[2] == '<' {
 		end := strings.IndexByte(t, '>')
@@ -400,9 +517,10 @@ func (p *parser) groupPrefix() (rest string, capture, flagsOnly bool, err error)
 			if end >= 0 {
 				t = t[:end+1]
 			}
-			return "", false, false, errWith("invalid named capture", t)
+			return int(p.fail(errWith("invalid named capture", t)))
 		}
-		return t[end+1:], true, false, nil
+		p.t = t[end+1:]
+		return 1
 	}
 	fold, dotNL := p.fold, p.dotNL
 	negated, sawFlag := false, false
@@ -410,9 +528,9 @@ func (p *parser) groupPrefix() (rest string, capture, flagsOnly bool, err error)
 	for ; i < len(t); i++ {
 		switch c := t[i]; {
 		case c == 'm':
-			return "", false, false, errMultiLine
+			return int(p.fail(errMultiLine))
 		case c == 'U':
-			return "", false, false, errUngreedy
+			return int(p.fail(errUngreedy))
 		case c == 'i':
 			fold, sawFlag = !negated, true
 			continue
@@ -424,11 +542,12 @@ func (p *parser) groupPrefix() (rest string, capture, flagsOnly bool, err error)
 			continue
 		case (c == ':' || c == ')') && (!negated || sawFlag):
 			p.fold, p.dotNL = fold, dotNL
-			return t[i+1:], false, c == ')', nil
+			p.t = t[i+1:]
+			return 2 * b2i(c == ')')
 		}
 		break
 	}
-	return "", false, false, errWith("invalid or unsupported Perl syntax", t[:min(i+1, len(t))])
+	return int(p.fail(errWith("invalid or unsupported Perl syntax", t[:min(i+1, len(t))])))
 }
 
 // validCaptureName reports whether name is [A-Za-z0-9_]+.
@@ -448,10 +567,12 @@ func isAlnum(c rune) bool {
 	return '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
 }
 
-// perlClass parses a leading \d, \D, \s, \S, \w or \W.
-func (p *parser) perlClass(t string) (*class, bool) {
+// perlClass adds a leading \d, \D, \s, \S, \w or \W of p.t to the class
+// being built, and reports whether there was one.
+func (p *parser) perlClass() bool {
+	t := p.t
 	if len(t) < 2 || t[0] != '\\' {
-		return nil, false
+		return false
 	}
 	var g string
 	switch t[1] {
@@ -462,83 +583,14 @@ func (p *parser) perlClass(t string) (*class, bool) {
 	case 'w', 'W':
 		g = "09AZ__az"
 	default:
-		return nil, false
+		return false
 	}
-	c := &class{}
-	c.addGroup(g, t[1] < 'a', p.fold)
-	return c, true
+	p.addGroup(g, t[1] < 'a')
+	p.t = t[2:]
+	return true
 }
 
-// parseEscape parses a single-rune escape at the start of t (a backslash).
-func parseEscape(t string) (r rune, rest string, err error) {
-	if len(t) < 2 {
-		return 0, "", errTrailingSlash
-	}
-	c, size := utf8.DecodeRuneInString(t[1:])
-	rest = t[1+size:]
-	switch {
-	case c < utf8.RuneSelf && !isAlnum(c):
-		return c, rest, nil
-	case c >= '0' && c <= '7':
-		// Octal: \0 to \7 followed by up to two more octal digits; a single
-		// non-zero digit would be a backreference.
-		if c != '0' && (rest == "" || rest[0] < '0' || rest[0] > '7') {
-			break
-		}
-		r = c - '0'
-		for i := 0; i < 2 && rest != "" && rest[0] >= '0' && rest[0] <= '7'; i++ {
-			r = r*8 + rune(rest[0]-'0')
-			rest = rest[1:]
-		}
-		return r, rest, nil
-	case c == 'x':
-		if r, rest, ok := parseHex(rest); ok {
-			return r, rest, nil
-		}
-		return 0, "", errWith("invalid escape sequence", t[:min(len(t), 4)])
-	case c == 'a':
-		return '\a', rest, nil
-	case c == 'f':
-		return '\f', rest, nil
-	case c == 'n':
-		return '\n', rest, nil
-	case c == 'r':
-		return '\r', rest, nil
-	case c == 't':
-		return '\t', rest, nil
-	case c == 'v':
-		return '\v', rest, nil
-	}
-	return 0, "", errWith("invalid escape sequence", t[:1+size])
-}
-
-// parseHex parses what follows \x: {hex...} or exactly two hex digits.
-func parseHex(t string) (r rune, rest string, ok bool) {
-	if t == "" {
-		return 0, "", false
-	}
-	if t[0] != '{' {
-		if len(t) < 2 || unhex(t[0]) < 0 || unhex(t[1]) < 0 {
-			return 0, "", false
-		}
-		return unhex(t[0])<<4 | unhex(t[1]), t[2:], true
-	}
-	i := 1
-	for ; i < len(t) && t[i] != '}'; i++ {
-		v := unhex(t[i])
-		if v < 0 {
-			return 0, "", false
-		}
-		if r = r<<4 | v; r > maxRune {
-			return 0, "", false
-		}
-	}
-	if i == 1 || i == len(t) {
-		return 0, "", false
-	}
-	return r, t[i+1:], true
-}
-
+//go:noinline
 func unhex(c byte) rune {
 	switch {
 	case '0' <= c && c <= '9':
@@ -554,18 +606,18 @@ func unhex(c byte) rune {
 // class parses a bracketed class starting at its "[", following RE2: a ]
 // right after [ or [^ is literal, - is literal where it cannot make a range,
 // [:name:] is a POSIX class, and \d, \s, \w and escapes work inside.
-func (p *parser) class() (*class, error) {
+func (p *parser) class() int32 {
 	whole := p.t
-	t := p.t[1:]
-	c := &class{}
+	p.t = p.t[1:]
 	negated := false
-	if t != "" && t[0] == '^' {
+	if p.t != "" && p.t[0] == '^' {
 		negated = true
-		t = t[1:]
+		p.t = p.t[1:]
 	}
-	for first := true; t == "" || t[0] != ']' || first; first = false {
+	for first := true; p.t == "" || p.t[0] != ']' || first; first = false {
+		t := p.t
 		if t == "" {
-			return nil, errWith("missing closing ]", whole)
+			return p.fail(errWith("missing closing ]", whole))
 		}
 		if len(t) > 2 && t[0] == '[' && t[1] == ':' {
 			if i := strings.Index(t[2:], ":]"); i >= 0 {
@@ -573,58 +625,37 @@ func (p *parser) class() (*class, error) {
 				neg := strings.HasPrefix(name, "^")
 				g := posixGroup(strings.TrimPrefix(name, "^"))
 				if g == "" {
-					return nil, errWith("invalid character class range", t[:i+4])
+					return p.fail(errWith("invalid character class range", t[:i+4]))
 				}
-				c.addGroup(g, neg, p.fold)
-				t = t[i+4:]
+				p.addGroup(g, neg)
+				p.t = t[i+4:]
 				continue
 			}
 		}
 		if len(t) >= 2 && t[0] == '\\' && (t[1] == 'p' || t[1] == 'P') {
-			return nil, errUnicodeClass
+			return p.fail(errUnicodeClass)
 		}
-		if pc, ok := p.perlClass(t); ok {
-			c.union(pc)
-			t = t[2:]
+		if p.perlClass() {
 			continue
 		}
-		rng := t
-		lo, rest, err := classChar(t, whole)
-		if err != nil {
-			return nil, err
+		lo := p.char()
+		if lo < 0 {
+			return failed
 		}
-		t = rest
 		hi := lo
-		if len(t) >= 2 && t[0] == '-' && t[1] != ']' {
-			if hi, t, err = classChar(t[1:], whole); err != nil {
-				return nil, err
+		if len(p.t) >= 2 && p.t[0] == '-' && p.t[1] != ']' {
+			p.t = p.t[1:]
+			if hi = p.char(); hi < 0 {
+				return failed
 			}
 			if hi < lo {
-				return nil, errWith("invalid character class range", rng[:len(rng)-len(t)])
+				return p.fail(errWith("invalid character class range", t[:len(t)-len(p.t)]))
 			}
 		}
-		if p.fold {
-			if err := c.addFolded(lo, hi); err != nil {
-				return nil, err
-			}
-		} else {
-			c.add(lo, hi)
+		if !p.addLit(lo, hi) {
+			return failed
 		}
 	}
-	p.t = t[1:]
-	if negated {
-		c.negate()
-	}
-	return c, nil
-}
-
-func classChar(t, whole string) (rune, string, error) {
-	if t == "" {
-		return 0, "", errWith("missing closing ]", whole)
-	}
-	if t[0] == '\\' {
-		return parseEscape(t)
-	}
-	r, size := utf8.DecodeRuneInString(t)
-	return r, t[size:], nil
+	p.t = p.t[1:]
+	return p.endClass(negated)
 }

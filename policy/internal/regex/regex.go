@@ -31,7 +31,10 @@ type Regexp struct {
 
 	ascii    []uint64 // ascii[b*words:][:words]: consuming states accepting byte b < 0x80
 	nonASCII []uint64 // consuming states accepting some rune >= 0x80
-	ranges   [][]rune // per consuming state: its sorted ranges of runes >= 0x80
+	// runes[span[2*i]:span[2*i+1]] are the sorted ranges of runes >= 0x80
+	// that consuming state i accepts.
+	runes []rune
+	span  []int32
 }
 
 const (
@@ -47,12 +50,13 @@ func Compile(expr string) (*Regexp, error) {
 	if !utf8.ValidString(expr) {
 		return nil, errInvalidUTF8
 	}
-	root, err := parse(expr)
-	if err != nil {
-		return nil, err
+	p := &parser{t: expr}
+	root := p.parse()
+	if root < 0 {
+		return nil, p.err
 	}
-	re := &Regexp{expr: expr, anchored: isAnchored(root)}
-	if err := re.compile(root); err != nil {
+	re := &Regexp{expr: expr, anchored: p.isAnchored(root)}
+	if err := re.compile(p, root); err != nil {
 		return nil, err
 	}
 	return re, nil
@@ -60,12 +64,13 @@ func Compile(expr string) (*Regexp, error) {
 
 // isAnchored reports whether n, through captures, is a concatenation that
 // starts with ^ (or \A) and ends with $ (or \z).
-func isAnchored(n *node) bool {
-	for n.op == opCapture {
-		n = n.subs[0]
+func (p *parser) isAnchored(n int32) bool {
+	for p.nodes[n].op == opCapture {
+		n = p.nodes[n].arg
 	}
-	return n.op == opConcat && len(n.subs) >= 2 &&
-		n.subs[0].op == opBegin && n.subs[len(n.subs)-1].op == opEnd
+	nd := p.nodes[n]
+	return nd.op == opConcat &&
+		p.nodes[p.kids[nd.arg]].op == opBegin && p.nodes[p.kids[nd.arg+nd.n-1]].op == opEnd
 }
 
 // String returns the source text of the expression.
@@ -177,7 +182,7 @@ func (re *Regexp) filterN(cur []uint64, r rune) {
 		var out uint64
 		for x := cur[k] & re.nonASCII[k]; x != 0; x &= x - 1 {
 			i := bits.TrailingZeros64(x)
-			if inRanges(re.ranges[k<<6+i], r) {
+			if s := 2 * (k<<6 + i); inRanges(re.runes[re.span[s]:re.span[s+1]], r) {
 				out |= 1 << i
 			}
 		}
