@@ -410,6 +410,12 @@ func (p *parser) char() rune {
 		return r
 	case c == 'x':
 		if r := p.hex(rest); r >= 0 {
+			if 0xD800 <= r && r <= 0xDFFF {
+				// A surrogate is no character: refused, where regexp
+				// would match it against U+FFFD.
+				p.err = errWith("unsupported: surrogate code point", t[:len(t)-len(p.t)])
+				return -1
+			}
 			return r
 		}
 		size = min(len(t), 4) - 1
