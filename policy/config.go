@@ -542,19 +542,8 @@ func originRegexDefect(src string) (Reason, string) {
 			return ReasonTooBroad, "the trailing " + tail + " lets origins such as https://app.example.com.evil.test match: end the regex with the host (and an optional port)"
 		}
 	}
-	// The literal tail of the host, e.g. "\\.co\\.uk" in "^https://.*\\.co\\.uk$".
-	i := len(body)
-	for i > 0 {
-		c := body[i-1]
-		if isAlnum(c) || c == '-' {
-			i--
-		} else if c == '.' && i >= 2 && body[i-2] == '\\' {
-			i -= 2
-		} else {
-			break
-		}
-	}
-	if tail := strings.ReplaceAll(body[i:], `\.`, "."); i > 0 && strings.HasPrefix(tail, ".") && body[i-1] != '/' {
+	// The literal tail of the host, e.g. ".co.uk" in "^https://.*\\.co\\.uk$".
+	if tail := literalHost(body, true); strings.HasPrefix(tail, ".") {
 		if domain := tail[1:]; domain != "" && origins.IsPublicSuffix(domain) {
 			return ReasonPublicSuffix, Quote(domain) + " is a public suffix: anyone can register a subdomain of it"
 		}
