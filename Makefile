@@ -58,6 +58,10 @@ fuzz: ## run each fuzz target for FUZZTIME
 bench: build ## run the benchmarks, writing build/bench.txt for benchstat
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./policy/... ./e2e/... | tee build/bench.txt
 
+.PHONY: psl
+psl: ## refresh the Public Suffix List table (policy/internal/psl) from the newest golang.org/x/net
+	$(GO) get golang.org/x/net@latest && $(GO) mod tidy && $(GO) generate ./policy/internal/psl
+
 .PHONY: clean
 clean: ## remove build outputs
 	rm -rf build/*.wasm build/corsctl build/demo build/bench.txt
