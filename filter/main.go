@@ -73,7 +73,7 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 	}
 	p.metrics = m
 	p.policy, p.routes = pol, pol.UsesRouteNames()
-	proxywasm.LogInfo("cors: plugin started with policy " + pol.String())
+	proxywasm.LogInfo("cors: plugin started (public suffix list " + policy.PublicSuffixList() + ") with policy " + pol.String())
 	for _, w := range pol.Warnings() {
 		proxywasm.LogWarn(w)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/corsfilter/corsfilter/policy/internal/methods"
 	"github.com/corsfilter/corsfilter/policy/internal/origins"
 	"github.com/corsfilter/corsfilter/policy/internal/regex"
+	"github.com/corsfilter/corsfilter/policy/internal/sites"
 	"github.com/tidwall/gjson"
 )
 
@@ -35,12 +36,13 @@ const (
 	keyDebug           = "debug"
 	keyAllowNull       = "dangerously_allow_null_origin"
 	keyAllowInsecure   = "dangerously_allow_insecure_origins_with_credentials"
+	keyAllowPNAAny     = "dangerously_allow_private_network_from_any_origin"
 )
 
 var policyKeys = []string{
 	keyOrigins, keyOriginRegexes, keyMethods, keyHeaders, keyExpose, keyCredentials,
 	keyMaxAge, keyPrivateNetwork, keyPreflightStatus, keyMode, keyReject,
-	keyForwardDenied, keyDebug, keyAllowNull, keyAllowInsecure,
+	keyForwardDenied, keyDebug, keyAllowNull, keyAllowInsecure, keyAllowPNAAny,
 }
 
 var matchKeys = []string{"hosts", "paths", "path_prefixes", "path_regexes", "route_names", "methods"}
@@ -55,6 +57,14 @@ const (
 	maxDepth      = 32  // nesting of arrays and objects; the schema needs 4
 	maxErrors     = 100 // errors reported; the rest are counted
 	maxValueLen   = 120 // bytes of an offending value quoted in an error
+
+	// maxRegexBytes bounds the automaton tables of all the regexes of a
+	// configuration (origin and path regexes alike). One regex of the
+	// largest size takes about 0.25 MiB, a typical one 1-2 KiB.
+	maxRegexBytes = 8 << 20
+	// maxProofStates bounds the automaton states explored, over the whole
+	// configuration, to prove that origin regexes stay within one site.
+	maxProofStates = 200_000
 )
 
 // Mode is a rule's enforcement mode.
@@ -110,6 +120,7 @@ type level struct {
 	debug           *bool
 	allowNull       *bool
 	allowInsecure   *bool
+	allowPNAAny     *bool
 }
 
 // originEntry is one valid allowed_origins element.
@@ -117,6 +128,7 @@ type originEntry struct {
 	path    string
 	value   string // canonical form: "*", "null" or a pattern
 	pattern origins.Pattern
+	suffix  string // for a pattern spanning several sites, the public suffix responsible
 }
 
 // originList is a decoded allowed_origins array and its compiled set.
@@ -127,6 +139,7 @@ type originList struct {
 	anyAt    int   // index of "*" in entries, or -1
 	nullAt   int   // index of "null" in entries, or -1
 	insecure []int // indexes of plain-http, non-loopback patterns
+	spans    []int // indexes of patterns admitting several sites ("https://*.github.io")
 }
 
 func (l *originList) entry(i int) *originEntry {
@@ -153,13 +166,37 @@ type regexList struct {
 	paths []string
 	src   []string
 	re    []*regex.Regexp
+
+	// proofs[secure][i] is the proof that re[i] stays within one site,
+	// made when a rule first needs it (with or without secure schemes).
+	proofs [2][]*sites.Result
+}
+
+// proof returns the proof for regex i, making it on first use.
+func (l *regexList) proof(i int, secure bool, b *sites.Budget) *sites.Result {
+	k := b2i(secure)
+	if l.proofs[k] == nil {
+		l.proofs[k] = make([]*sites.Result, len(l.re))
+	}
+	if l.proofs[k][i] == nil {
+		res := sites.Prove(l.re[i], secure, b)
+		l.proofs[k][i] = &res
+	}
+	return l.proofs[k][i]
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func (l *regexList) sources() []string {
 	if l == nil {
 		return nil
 	}
-	return l.src
+	return append([]string{}, l.src...)
 }
 
 // tokenSet is a decoded list of methods or header names.
@@ -208,13 +245,25 @@ func (s nameSet) has(name string) bool {
 type decoder struct {
 	errs     errs
 	warnings []string
+	warned   map[string]bool // warnings given, so that inherited values warn once
+
+	regexBytes int          // automaton tables compiled so far
+	proofs     sites.Budget // proof work left
 }
 
 func (d *decoder) warn(path, msg string) {
 	if path != "" {
 		msg = path + ": " + msg
 	}
-	d.warnings = append(d.warnings, "cors: "+msg)
+	msg = "cors: " + msg
+	if d.warned[msg] {
+		return
+	}
+	if d.warned == nil {
+		d.warned = map[string]bool{}
+	}
+	d.warned[msg] = true
+	d.warnings = append(d.warnings, msg)
 }
 
 // object iterates over the members of a JSON object, reporting a wrong type,
@@ -344,7 +393,8 @@ func (d *decoder) str(v gjson.Result, path string) (string, bool) {
 }
 
 // strings decodes an array of strings, calling each for every valid element.
-// An empty array is an error unless allowEmpty.
+// An empty array is an error unless allowEmpty: a policy list may be empty,
+// meaning "none", but a match list may not (absent means "any").
 func (d *decoder) strings(v gjson.Result, path string, allowEmpty bool, each func(s, path string)) bool {
 	if !v.IsArray() {
 		d.errs.add(path, ReasonWrongType, "", "must be an array of strings, not "+typeName(v))
@@ -418,13 +468,15 @@ func (d *decoder) policyField(lv *level, key string, v gjson.Result, path string
 		lv.allowNull = d.boolean(v, path)
 	case keyAllowInsecure:
 		lv.allowInsecure = d.boolean(v, path)
+	case keyAllowPNAAny:
+		lv.allowPNAAny = d.boolean(v, path)
 	}
 }
 
 func (d *decoder) originList(v gjson.Result, path string) *originList {
 	l := &originList{path: path, anyAt: -1, nullAt: -1}
 	seen := map[string]bool{}
-	ok := d.strings(v, path, false, func(s, p string) {
+	ok := d.strings(v, path, true, func(s, p string) {
 		e := originEntry{path: p, value: s}
 		switch s {
 		case "*", "null":
@@ -449,6 +501,10 @@ func (d *decoder) originList(v gjson.Result, path string) *originList {
 			l.nullAt = len(l.entries)
 		case e.pattern.IsInsecure():
 			l.insecure = append(l.insecure, len(l.entries))
+		}
+		if suffix, spans := e.pattern.SpansSites(); spans {
+			e.suffix = suffix
+			l.spans = append(l.spans, len(l.entries))
 		}
 		l.entries = append(l.entries, e)
 	})
@@ -478,46 +534,20 @@ func originReason(d origins.Defect) Reason {
 		return ReasonNonCanonical
 	case origins.MisplacedWildcard:
 		return ReasonWildcard
-	case origins.PublicSuffix:
-		return ReasonPublicSuffix
 	case origins.OpaqueScheme:
 		return ReasonNullOrigin
 	}
 	return ReasonInvalidOrigin
 }
 
-// probeOrigins are origins that no sensible allow-list admits. A regex that
-// matches one of them matches almost anything.
-var probeOrigins = []string{
-	"https://attacker.example", "http://attacker.example", "https://evil.test:8443",
-	"https://xn--80ak6aa92e.com", "https://a.b", "null", "https://evil.com",
-	"https://attacker.co.uk", "https://attacker.github.io",
-}
-
 func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 	l := &regexList{path: path}
-	ok := d.strings(v, path, false, func(s, p string) {
-		re := d.anchoredRegex(s, p)
-		if re == nil {
-			return
+	ok := d.strings(v, path, true, func(s, p string) {
+		if re := d.anchoredRegex(s, p); re != nil {
+			l.paths = append(l.paths, p)
+			l.src = append(l.src, s)
+			l.re = append(l.re, re)
 		}
-		for _, probe := range probeOrigins {
-			if re.MatchString(probe) {
-				d.errs.add(p, ReasonTooBroad, s, "matches almost any origin (for example "+Quote(probe)+"); list origins, or use \"*\" without credentials")
-				return
-			}
-		}
-		if reason, msg := originRegexDefect(s); msg != "" {
-			d.errs.add(p, reason, s, msg)
-			return
-		}
-		if probe := hostProbe(re, s); probe != "" {
-			d.errs.add(p, ReasonTooBroad, s, "matches "+Quote(probe)+", a host anyone can register: anchor the host at a label boundary (\\.) and end the regex with it")
-			return
-		}
-		l.paths = append(l.paths, p)
-		l.src = append(l.src, s)
-		l.re = append(l.re, re)
 	})
 	if !ok {
 		return nil
@@ -525,126 +555,14 @@ func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 	return l
 }
 
-// originRegexDefect applies the rules of origin patterns to an origin regex,
-// as far as its source text shows them: a "." that matches any character
-// where a literal dot was meant, a trailing ".*" that admits any suffix
-// (https://app.example.com.evil.test), and a wildcard directly over a public
-// suffix. It returns "" when it finds none of these.
-func originRegexDefect(src string) (Reason, string) {
-	body := strings.TrimSuffix(src, "$")
-	for i := 1; i+1 < len(body); i++ {
-		if body[i] == '.' && body[i-1] != '\\' && isAlnum(body[i-1]) && isAlnum(body[i+1]) && !inClass(body, i) {
-			return ReasonTooBroad, "the unescaped \".\" in " + Quote(body[max(0, i-8):min(len(body), i+9)]) + " matches any character: write \\. for a literal dot"
-		}
-	}
-	for _, tail := range []string{".*", ".+", ".*)", ".+)", ".*)?", ".+)?"} {
-		if strings.HasSuffix(body, tail) {
-			return ReasonTooBroad, "the trailing " + tail + " lets origins such as https://app.example.com.evil.test match: end the regex with the host (and an optional port)"
-		}
-	}
-	// The literal tail of the host, e.g. ".co.uk" in "^https://.*\\.co\\.uk$".
-	if tail := literalHost(body, true); strings.HasPrefix(tail, ".") {
-		if domain := tail[1:]; domain != "" && origins.IsPublicSuffix(domain) {
-			return ReasonPublicSuffix, Quote(domain) + " is a public suffix: anyone can register a subdomain of it"
-		}
-	}
-	return "", ""
-}
-
-// hostProbe looks for the two ways an origin regex most often admits hosts
-// its author did not mean, and returns such an origin if the regex matches
-// it: a host literal not anchored at a label boundary ("^https://.*example\\.com$"
-// admits https://attackerexample.com), and a host literal followed by a
-// repetition ("^https://a\\.example\\.com(\\.[a-z]+)*$" admits
-// https://a.example.com.attacker.test).
-func hostProbe(re interface{ MatchString(string) bool }, src string) string {
-	scheme := "https://"
-	body := strings.TrimPrefix(src, "^")
-	for _, sch := range []string{"https://", `https:\/\/`, "http://", `http:\/\/`} {
-		if strings.HasPrefix(body, sch) {
-			scheme = strings.ReplaceAll(sch, `\/`, "/")
-			body = body[len(sch):]
-			break
-		}
-	}
-	body = strings.TrimSuffix(body, "$")
-	var probes []string
-	if head := literalHost(body, false); head != "" {
-		probes = append(probes, scheme+head+".attacker.test", scheme+head+".attacker")
-	}
-	if tail := literalHost(body, true); tail != "" && !strings.HasPrefix(tail, ".") {
-		probes = append(probes, scheme+"attacker"+tail, scheme+"attacker-"+tail)
-	}
-	for _, p := range probes {
-		if re.MatchString(p) {
-			return p
-		}
-	}
-	return ""
-}
-
-// literalHost returns the literal host characters at the start (or, when
-// fromEnd, the end) of a regex body, with escaped dots unescaped. A literal
-// character followed by a quantifier is not part of it.
-func literalHost(body string, fromEnd bool) string {
-	if fromEnd {
-		i := len(body)
-		for i > 0 {
-			c := body[i-1]
-			if isAlnum(c) || c == '-' {
-				i--
-			} else if c == '.' && i >= 2 && body[i-2] == '\\' {
-				i -= 2
-			} else {
-				break
-			}
-		}
-		return strings.ReplaceAll(body[i:], `\.`, ".")
-	}
-	var b strings.Builder
-	for i := 0; i < len(body); i++ {
-		c := body[i]
-		switch {
-		case isAlnum(c) || c == '-':
-			b.WriteByte(c)
-		case c == '\\' && i+1 < len(body) && body[i+1] == '.':
-			b.WriteByte('.')
-			i++
-		default:
-			lit := b.String()
-			if lit != "" && strings.IndexByte("*+?{", c) >= 0 {
-				lit = lit[:len(lit)-1]
-			}
-			return lit
-		}
-	}
-	return b.String()
-}
-
-func isAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
-// inClass reports whether position i of a regex source lies inside a
-// bracketed character class.
-func inClass(src string, i int) bool {
-	in := false
-	for j := 0; j < i; j++ {
-		switch {
-		case src[j] == '\\':
-			j++
-		case src[j] == '[':
-			in = true
-		case src[j] == ']':
-			in = false
-		}
-	}
-	return in
-}
-
 // anchoredRegex compiles an RE2 regex that must be anchored at both ends
-// (^…$) over its whole expression, so that "^a|b$" is refused.
+// (^…$) over its whole expression, so that "^a|b$" is refused. It charges
+// the compiled tables to the configuration's budget; once the budget is
+// spent, later regexes are not compiled at all.
 func (d *decoder) anchoredRegex(s, path string) *regex.Regexp {
+	if d.regexBytes > maxRegexBytes {
+		return nil
+	}
 	re, err := regex.Compile(s)
 	if err != nil {
 		d.errs.add(path, ReasonInvalidRegex, s, "does not compile: "+err.Error())
@@ -652,6 +570,11 @@ func (d *decoder) anchoredRegex(s, path string) *regex.Regexp {
 	}
 	if !re.Anchored() {
 		d.errs.add(path, ReasonInvalidRegex, s, "must be anchored: start with ^ and end with $ around the whole expression")
+		return nil
+	}
+	if d.regexBytes += re.Size(); d.regexBytes > maxRegexBytes {
+		d.errs.add(path, ReasonOverBudget, "", "the regexes up to here need more than "+strconv.Itoa(maxRegexBytes>>20)+
+			" MiB of automaton tables, the budget that bounds the plugin's memory: use fewer or simpler regexes (later ones were not compiled)")
 		return nil
 	}
 	return re
@@ -662,7 +585,7 @@ func (d *decoder) anchoredRegex(s, path string) *regex.Regexp {
 // when the entry is refused (check records why) or needs no listing.
 func (d *decoder) tokenList(v gjson.Result, path string, check func(item, path string) string) *tokenSet {
 	s := &tokenSet{path: path, lookup: map[string]struct{}{}}
-	ok := d.strings(v, path, false, func(item, p string) {
+	ok := d.strings(v, path, true, func(item, p string) {
 		if item == "*" {
 			s.any, s.anyAt = true, p
 			return

@@ -21,12 +21,14 @@ const (
 	ReasonInvalidOrigin   Reason = "invalid_origin" // not an origin or origin pattern
 	ReasonNonCanonical    Reason = "non_canonical"  // an origin in a form browsers never send
 	ReasonWildcard        Reason = "misplaced_wildcard"
-	ReasonPublicSuffix    Reason = "public_suffix"  // a wildcard directly over a public suffix
-	ReasonNullOrigin      Reason = "null_origin"    // "null" without its opt-in
-	ReasonCredentials     Reason = "credentials"    // a wildcard or insecure origin with credentials
-	ReasonTooBroad        Reason = "too_broad"      // a regex that matches almost any origin
-	ReasonInvalidRegex    Reason = "invalid_regex"  // a regex that does not compile or is not anchored
-	ReasonInvalidMethod   Reason = "invalid_method" // not a method token, or not as browsers send it
+	ReasonPublicSuffix    Reason = "public_suffix"   // a wildcard over a public suffix, with credentials
+	ReasonNullOrigin      Reason = "null_origin"     // "null" without its opt-in
+	ReasonCredentials     Reason = "credentials"     // a wildcard or insecure origin with credentials
+	ReasonTooBroad        Reason = "too_broad"       // a regex matching origins of several sites, with credentials
+	ReasonTooComplex      Reason = "too_complex"     // a regex whose containment could not be proven in bounds
+	ReasonPrivateNetwork  Reason = "private_network" // private network access for origins anyone can register
+	ReasonInvalidRegex    Reason = "invalid_regex"   // a regex that does not compile or is not anchored
+	ReasonInvalidMethod   Reason = "invalid_method"  // not a method token, or not as browsers send it
 	ReasonForbiddenMethod Reason = "forbidden_method"
 	ReasonInvalidHeader   Reason = "invalid_header" // not a header-name token
 	ReasonForbiddenHeader Reason = "forbidden_header"
@@ -36,6 +38,7 @@ const (
 	ReasonDuplicateName   Reason = "duplicate_name"  // two rules with the same name
 	ReasonInvalidMatch    Reason = "invalid_match"   // a host, path or route matcher that is malformed
 	ReasonTooManyErrors   Reason = "too_many_errors" // more errors than are worth listing
+	ReasonOverBudget      Reason = "over_budget"     // the configuration exceeds a budget on its compiled size or proof work
 )
 
 // Error is one problem found in a plugin configuration. Parse joins every

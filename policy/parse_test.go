@@ -37,7 +37,6 @@ var invalidConfigs = []struct {
 	{desc: "fractional max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":1.5}`, want: []problem{{"max_age_seconds", policy.ReasonWrongType}}},
 	{desc: "rules not an array", input: `{"rules":{"name":"a"}}`, want: []problem{{"rules", policy.ReasonWrongType}}},
 	{desc: "empty rules", input: `{"allowed_origins":["https://a.example"],"rules":[]}`, want: []problem{{"rules", policy.ReasonMissing}}},
-	{desc: "empty origin list", input: `{"allowed_origins":[]}`, want: []problem{{"allowed_origins", policy.ReasonMissing}}},
 	{desc: "invalid mode", input: `{"allowed_origins":["https://a.example"],"mode":"audit"}`, want: []problem{{"mode", policy.ReasonInvalidValue}}},
 
 	// Origins.
@@ -67,9 +66,9 @@ var invalidConfigs = []struct {
 	{desc: "partial port wildcard", input: `{"allowed_origins":["http://localhost:30*"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
 	{desc: "wildcard prefix without dot", input: `{"allowed_origins":["https://*example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
 	{desc: "rs/cors style prefix wildcard", input: `{"allowed_origins":["h*"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
-	{desc: "wildcard over a TLD", input: `{"allowed_origins":["https://*.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
-	{desc: "wildcard over a ccTLD second level", input: `{"allowed_origins":["https://*.co.uk"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
-	{desc: "wildcard over shared hosting", input: `{"allowed_origins":["https://*.github.io"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "wildcard over a TLD", input: `{"allowed_origins":["https://*.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "wildcard over a ccTLD second level", input: `{"allowed_origins":["https://*.co.uk"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "wildcard over shared hosting", input: `{"allowed_origins":["https://*.github.io"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
 	{desc: "wildcard over an IP", input: `{"allowed_origins":["http://*.0.0.1"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
 	{desc: "http origin with credentials", input: `{"allowed_origins":["http://app.example.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
 	{desc: "http subdomain pattern with credentials", input: `{"allowed_origins":["http://*.example.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
@@ -77,19 +76,19 @@ var invalidConfigs = []struct {
 	{desc: "unanchored regex", input: `{"allowed_origin_regexes":["https://a\\.example"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
 	{desc: "regex anchored on one side", input: `{"allowed_origin_regexes":["^https://a\\.example"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
 	{desc: "regex anchored per alternative only", input: `{"allowed_origin_regexes":["^https://a\\.example$|^https://b\\.example$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
-	{desc: "regex matching anything", input: `{"allowed_origin_regexes":["^.*$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex matching any https origin", input: `{"allowed_origin_regexes":["^https://.+$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "regex matching anything", input: `{"allowed_origin_regexes":["^.*$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "regex matching any https origin", input: `{"allowed_origin_regexes":["^https://.+$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
 
 	{desc: "hex final label", input: `{"allowed_origins":["https://foo.0x10"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
 	{desc: "IPv4-mapped IPv6 in dotted form", input: `{"allowed_origins":["http://[::ffff:127.0.0.1]:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "wildcard over a regional AWS endpoint", input: `{"allowed_origins":["https://*.s3.us-east-1.amazonaws.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
-	{desc: "wildcard over myshopify", input: `{"allowed_origins":["https://*.myshopify.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
-	{desc: "regex with an unescaped dot", input: `{"allowed_origin_regexes":["^https://app.example\\.com$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex with a trailing wildcard", input: `{"allowed_origin_regexes":["^https://app\\.example\\.com.*$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex over a TLD", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.io$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonPublicSuffix}}},
-	{desc: "regex over a ccTLD second level", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.com\\.au$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonPublicSuffix}}},
+	{desc: "wildcard over a regional AWS endpoint", input: `{"allowed_origins":["https://*.s3.us-east-1.amazonaws.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "wildcard over myshopify", input: `{"allowed_origins":["https://*.myshopify.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
+	{desc: "regex with an unescaped dot", input: `{"allowed_origin_regexes":["^https://app.example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "regex with a trailing wildcard", input: `{"allowed_origin_regexes":["^https://app\\.example\\.com.*$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "regex over a TLD", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.io$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "regex over a ccTLD second level", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.com\\.au$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
 	{desc: "regex host not anchored at a label", input: `{"allowed_origin_regexes":["^https://.*example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex host with a character-class prefix", input: `{"allowed_origin_regexes":["^https://[a-z0-9.-]+example\\.com$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "regex host with a character-class prefix", input: `{"allowed_origin_regexes":["^https://[a-z0-9.-]+example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
 	{desc: "regex host followed by a repeated label", input: `{"allowed_origin_regexes":["^https://a\\.example\\.com(\\.[a-z]+)*$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
 	{desc: "http regex with credentials", input: `{"allowed_origin_regexes":["^http://app\\.example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonCredentials}}},
 	{desc: "invalid UTF-8", input: "{\"allowed_origins\":[\"https://a.example\"],\"rules\":[{\"name\":\"a\",\"match\":{\"route_names\":[\"r\xff\"]}}]}", want: []problem{{"", policy.ReasonInvalidJSON}}},
@@ -173,7 +172,7 @@ func problems(err error) []problem {
 }
 
 func TestParse_reportsEveryErrorAtOnce(t *testing.T) {
-	input := `{"allowed_origins":["https://A.example","null","https://*.com"],"allowed_methods":["TRACE"],"max_age_seconds":-5,"bogus":true,
+	input := `{"allowed_origins":["https://A.example","null","https://*.com"],"allow_credentials":true,"allowed_methods":["TRACE"],"max_age_seconds":-5,"bogus":true,
 		"rules":[{"name":"a","allowed_origins":["http://x.example"],"allow_credentials":true},{"name":"a","preflight_status":500}]}`
 	_, err := policy.Parse([]byte(input))
 	want := []problem{
@@ -241,6 +240,7 @@ var validConfigs = []struct {
 	input string
 }{
 	{"simplest", `{"allowed_origins":["https://app.example.com"]}`},
+	{"no origin at all", `{"allowed_origins":[]}`},
 	{"any origin", `{"allowed_origins":["*"]}`},
 	{"subdomains and ports", `{"allowed_origins":["https://*.example.com","http://localhost:*","https://*.example.co.uk:8443","http://[::1]:3000","http://127.0.0.1:*"]}`},
 	{"loopback http with credentials", `{"allowed_origins":["http://localhost:3000","http://127.0.0.1:8080","http://[::1]:5173"],"allow_credentials":true}`},

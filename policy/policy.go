@@ -7,7 +7,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/corsfilter/corsfilter/policy/internal/origins"
+	"github.com/corsfilter/corsfilter/policy/internal/psl"
 	"github.com/corsfilter/corsfilter/policy/internal/regex"
+	"github.com/corsfilter/corsfilter/policy/internal/sites"
 	"github.com/tidwall/gjson"
 )
 
@@ -61,11 +63,11 @@ type rule struct {
 // shared with the level they were inherited from, never copied, so that
 // 1,000 rules inheriting 10,000 origins cost nothing extra.
 type effective struct {
-	origins                  *originList
-	regexes                  *regexList
-	methods, headers, expose *tokenSet
-	maxAge                   int // -1 when absent
-	allowNull, allowInsecure bool
+	origins                               *originList
+	regexes                               *regexList
+	methods, headers, expose              *tokenSet
+	maxAge                                int // -1 when absent
+	allowNull, allowInsecure, allowPNAAny bool
 }
 
 // Parse decodes, validates and compiles a plugin configuration (product.md
@@ -88,7 +90,7 @@ func Parse(config []byte) (*Policy, error) {
 	if !gjson.ValidBytes(config) {
 		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is not valid JSON"}
 	}
-	d := &decoder{}
+	d := &decoder{proofs: sites.Budget{States: maxProofStates}}
 	top := &level{}
 	var rulesV gjson.Result
 	hasRules := false
@@ -238,11 +240,16 @@ func deref[T any](v *T, def T) T {
 // compileRule resolves a rule's fields against the top level, runs the
 // checks that involve several fields, and precomputes its answers.
 func (d *decoder) compileRule(top, own *level, name string) rule {
-	originsL := pick(own.origins, top.origins)
-	regexesL := pick(own.regexes, top.regexes)
+	// allowed_origins and allowed_origin_regexes form one origin set: a
+	// rule that sets either replaces both.
+	originsL, regexesL := top.origins, top.regexes
+	if own.origins != nil || own.regexes != nil || d.hasErrorAt(field(own.path, keyOrigins), field(own.path, keyOriginRegexes)) {
+		originsL, regexesL = own.origins, own.regexes
+	}
 	credentials := deref(pick(own.credentials, top.credentials), false)
 	allowNull := deref(pick(own.allowNull, top.allowNull), false)
 	allowInsecure := deref(pick(own.allowInsecure, top.allowInsecure), false)
+	allowPNAAny := deref(pick(own.allowPNAAny, top.allowPNAAny), false)
 	methodsS := pick(own.methods, top.methods)
 	headersS := pick(own.headers, top.headers)
 	exposeS := pick(own.expose, top.expose)
@@ -264,24 +271,31 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 		reject:          deref(pick(own.reject, top.reject), false),
 		forwardDenied:   deref(pick(own.forwardDenied, top.forwardDenied), false),
 		debug:           deref(pick(own.debug, top.debug), false),
-		eff:             effective{maxAge: -1, allowNull: allowNull, allowInsecure: allowInsecure},
+		eff:             effective{maxAge: -1, allowNull: allowNull, allowInsecure: allowInsecure, allowPNAAny: allowPNAAny},
 	}
 
 	if originsL == nil && regexesL == nil {
-		path, msg := own.path, "rule "+Quote(name)+" allows no origin: set allowed_origins or allowed_origin_regexes, in the rule or at the top level"
+		path, msg := own.path, "rule "+Quote(name)+" allows no origin: set allowed_origins or allowed_origin_regexes, in the rule or at the top level (an empty list denies every origin)"
 		if path == "" {
-			path, msg = keyOrigins, "required: list the origins allowed to make cross-origin requests"
+			path, msg = keyOrigins, "required: list the origins allowed to make cross-origin requests (an empty list denies every origin)"
 		}
 		// An origin list that failed to decode was reported already.
 		if !d.hasErrorAt(keyOrigins, keyOriginRegexes, field(own.path, keyOrigins), field(own.path, keyOriginRegexes)) {
 			d.errs.add(path, ReasonNoOrigins, "", msg)
 		}
 	}
+	// open names an entry that admits origins anyone can register ("*",
+	// a wildcard over a public suffix, a regex spanning sites), which only
+	// stands without credentials.
+	open := ""
 	if originsL != nil {
 		r.origins = originsL.set
 		r.eff.origins = originsL
-		if e := originsL.entry(originsL.anyAt); e != nil && credentials {
-			d.errs.add(e.path, ReasonCredentials, "*", "for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins"+where(e.path))
+		if e := originsL.entry(originsL.anyAt); e != nil {
+			open = "*"
+			if credentials {
+				d.errs.add(e.path, ReasonCredentials, "*", "for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins"+where(e.path))
+			}
 		}
 		if e := originsL.entry(originsL.nullAt); e != nil && !allowNull {
 			d.errs.add(e.path, ReasonNullOrigin, "null", "any sandboxed iframe or data: document can claim the null origin; set "+keyAllowNull+" to allow it anyway"+where(e.path))
@@ -292,17 +306,39 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 				d.errs.add(e.path, ReasonCredentials, e.value, "an http origin with allow_credentials lets any network attacker read credentialed responses: use https, or set "+keyAllowInsecure+where(e.path))
 			}
 		}
+		for _, i := range originsL.spans {
+			e := &originsL.entries[i]
+			why := Quote(e.suffix) + " is a public suffix: anyone can register a name under it"
+			if e.suffix != e.pattern.Host {
+				why = Quote(e.pattern.Host) + " has public suffixes below it, such as " + Quote(e.suffix) + ": anyone can register a name there"
+			}
+			if credentials {
+				d.errs.add(e.path, ReasonPublicSuffix, e.value, why+"; with allow_credentials, list the origins"+where(e.path))
+			} else {
+				d.warn(e.path, Quote(e.value)+" admits sites that anyone can register, as \"*\" does: "+why)
+				open = e.value
+			}
+		}
 	}
 	if regexesL != nil {
 		r.regexes = regexesL.re
 		r.eff.regexes = regexesL
-		if credentials && !allowInsecure {
-			for i, src := range regexesL.src {
-				if !strings.HasPrefix(src, "^https://") && !strings.HasPrefix(src, `^https:\/\/`) {
-					d.errs.add(regexesL.paths[i], ReasonCredentials, src, "with allow_credentials, an origin regex must start with ^https:// (plain http lets any network attacker read credentialed responses), or set "+keyAllowInsecure+where(regexesL.paths[i]))
-				}
+		secure := credentials && !allowInsecure
+		for i, src := range regexesL.src {
+			if d.regexBytes > maxRegexBytes {
+				break // refused already; the rest was not compiled
+			}
+			if o := d.checkOriginRegex(regexesL.paths[i], src, regexesL.proof(i, secure, &d.proofs), credentials, where); o != "" {
+				open = o
 			}
 		}
+	}
+	if r.privateNetwork && open != "" && !allowPNAAny {
+		path := keyPrivateNetwork
+		if own.privateNetwork != nil {
+			path = field(own.path, keyPrivateNetwork)
+		}
+		d.errs.add(path, ReasonPrivateNetwork, "", "with "+Quote(open)+" in the origins, any public website could reach this service on a private network: list the origins, or set "+keyAllowPNAAny+where(path))
 	}
 	r.staticAny = r.origins != nil && r.origins.Any() && !credentials
 
@@ -335,6 +371,53 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 	return r
 }
 
+// checkOriginRegex reports what the proof of an origin regex found: with
+// credentials, anything but containment in one site is an error; without,
+// a regex spanning sites is a warning, as "*" would be, and it returns the
+// regex so that the caller knows the rule's origins are open.
+func (d *decoder) checkOriginRegex(path, src string, res *sites.Result, credentials bool, where func(string) string) (open string) {
+	var msg string
+	reason := ReasonTooBroad
+	switch res.Verdict {
+	case sites.Within:
+		return ""
+	case sites.NoOrigin:
+		d.errs.add(path, ReasonInvalidOrigin, src, "matches no origin a browser sends (scheme://host[:port], in lower case, without a path)")
+		return ""
+	case sites.TooComplex:
+		if d.proofs.States <= 0 {
+			d.errs.add(path, ReasonOverBudget, "", "proving that the origin regexes up to here stay within one site explores more than "+
+				strconv.Itoa(maxProofStates)+" automaton states, the configuration's budget: use fewer or simpler regexes, or list origins")
+			return ""
+		}
+		reason = ReasonTooComplex
+		msg = "cannot be proven to stay within one site: its automaton is too large to explore; simplify it, or list the origins"
+	case sites.Insecure:
+		d.errs.add(path, ReasonCredentials, src, "matches "+Quote(res.Counterexample)+", a plain-http origin: with allow_credentials any network attacker could read credentialed responses; match https only, or set "+keyAllowInsecure+where(path))
+		return ""
+	case sites.OtherScheme:
+		msg = "matches " + Quote(res.Counterexample) + ", whose scheme is neither https nor that of " + Quote(res.Example)
+	case sites.Outside:
+		what := res.Site
+		if !res.Exact {
+			what += " and its subdomains"
+		}
+		msg = "matches " + Quote(res.Counterexample) + ", which is outside " + res.Site
+		if res.Suffix != "" {
+			msg += " (" + Quote(res.Suffix) + " is a public suffix: anyone can register a name under it)"
+		}
+		if credentials {
+			msg += "; with allow_credentials an origin regex must stay within one site, here " + what
+		}
+	}
+	if credentials {
+		d.errs.add(path, reason, src, msg+where(path))
+		return ""
+	}
+	d.warn(path, Quote(src)+": "+msg+"; it admits sites that anyone can register, as \"*\" does")
+	return src
+}
+
 // withStar returns a set's names with "*" first when it was listed.
 func withStar(s *tokenSet) []string {
 	if s == nil {
@@ -343,7 +426,7 @@ func withStar(s *tokenSet) []string {
 	if s.any {
 		return append([]string{"*"}, s.names...)
 	}
-	return s.names
+	return append([]string{}, s.names...)
 }
 
 // hasErrorAt reports whether an error was recorded at or under one of the
@@ -379,3 +462,7 @@ func (p *Policy) RuleNames() []string { return append([]string(nil), p.names...)
 // Warnings returns the non-fatal problems found at load, such as a max age
 // above Chromium's cap or an unreachable rule, each "cors: <path>: <text>".
 func (p *Policy) Warnings() []string { return append([]string(nil), p.warnings...) }
+
+// PublicSuffixList names the revision of the Public Suffix List that the
+// policy judges wildcards and origin regexes by, as "2026-02-06 d6c92f1b".
+func PublicSuffixList() string { return psl.Revision() }

@@ -51,8 +51,10 @@ func (w *jsonWriter) raw(k, v string) {
 	w.b.WriteString(v)
 }
 
+// list writes a list member; a nil list (an absent key) is left out, an
+// empty one ("none") is written.
 func (w *jsonWriter) list(k string, list []string) {
-	if len(list) == 0 {
+	if list == nil {
 		return
 	}
 	w.key(k)
@@ -101,10 +103,14 @@ func (ru *rule) writeJSON(b *strings.Builder) {
 	w.raw(keyDebug, strconv.FormatBool(ru.debug))
 	w.raw(keyAllowNull, strconv.FormatBool(e.allowNull))
 	w.raw(keyAllowInsecure, strconv.FormatBool(e.allowInsecure))
+	w.raw(keyAllowPNAAny, strconv.FormatBool(e.allowPNAAny))
 	b.WriteByte('}')
 }
 
 func hostsForJSON(hosts []string) []string {
+	if hosts == nil {
+		return nil
+	}
 	out := make([]string, len(hosts))
 	for i, h := range hosts {
 		if h[0] == '.' {

@@ -52,6 +52,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, ", %d %s", len(w), pluralize(len(w), "warning", "warnings"))
 	}
 	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, "public suffix list: "+policy.PublicSuffixList())
 	if !*quiet {
 		fmt.Fprintln(stdout, indentJSON(p.String()))
 	}

@@ -128,7 +128,7 @@ func TestServe(t *testing.T) {
 
 func TestServeInvalidConfig(t *testing.T) {
 	wasm := testWasm(t)
-	config := tempConfig(t, `{"allowed_origins": []}`)
+	config := tempConfig(t, `{"allowed_origins": ["*"], "allow_credentials": true}`)
 	var stdout, stderr syncBuffer
 	code := serve(context.Background(), []string{"-config", config, "-upstream", "http://127.0.0.1:1", "-wasm", wasm}, &stdout, &stderr, nil)
 	if code != 1 || !strings.Contains(stderr.String(), "cors: ") {

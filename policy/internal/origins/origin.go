@@ -15,7 +15,7 @@ type Origin struct {
 
 // Parse parses a serialized origin ("https://example.com:8443") as a browser
 // sends it in the Origin header. It is strict: it accepts only lower-case
-// schemes and hosts, and nothing after the port. It does not reject
+// schemes and hosts without empty labels, and nothing after the port. It does not reject
 // non-canonical forms (such as a default port): those simply match no
 // canonical allow-list entry.
 //
@@ -41,7 +41,11 @@ func Parse(s string) (Origin, bool) {
 		}
 		hostEnd = j + 1
 	} else {
+		// Labels are not empty; one trailing dot is kept, as browsers do.
 		for hostEnd < len(rest) && isHostChar(rest[hostEnd]) {
+			if rest[hostEnd] == '.' && (hostEnd == 0 || rest[hostEnd-1] == '.') {
+				return Origin{}, false
+			}
 			hostEnd++
 		}
 		if hostEnd == 0 {

@@ -26,6 +26,11 @@ func TestParse(t *testing.T) {
 		{"", Origin{}, false},
 		{"https://", Origin{}, false},
 		{"https://[::1", Origin{}, false},
+		{"https://a..example", Origin{}, false},
+		{"https://.example", Origin{}, false},
+		{"https://.", Origin{}, false},
+		{"https://example.com.", Origin{"https", "example.com.", ""}, true},
+		{"https://example.com..", Origin{}, false},
 		{"https://" + strings.Repeat("a", MaxLength), Origin{}, false},
 	}
 	for _, tc := range cases {
@@ -53,9 +58,7 @@ func TestParsePattern(t *testing.T) {
 		{"https://EXAMPLE.com", "", NonCanonical},
 		{"https://example.com/", "", NonCanonical},
 		{"http://[2001:DB8::1]", "", NonCanonical},
-		{"https://*.com", "", PublicSuffix},
-		{"https://*.co.uk", "", PublicSuffix},
-		{"https://*.vercel.app", "", PublicSuffix},
+		{"https://*.com", "https://*.com", 0}, // spans sites: see TestSpansSites
 		{"https://*", "", MisplacedWildcard},
 		{"https://**.example.com", "", MisplacedWildcard},
 		{"https://*.*.example.com", "", MisplacedWildcard},
@@ -71,6 +74,61 @@ func TestParsePattern(t *testing.T) {
 			t.Errorf("ParsePattern(%q) = %v, %v; want defect %d", tc.in, p, err, tc.defect)
 		case tc.want != "" && (err != nil || p.String() != tc.want):
 			t.Errorf("ParsePattern(%q) = %v, %v; want %q", tc.in, p, err, tc.want)
+		}
+	}
+}
+
+func TestSpansSites(t *testing.T) {
+	cases := []struct {
+		pattern, suffix string
+		spans           bool
+	}{
+		{"https://*.example.com", "", false},
+		{"https://*.example.co.uk", "", false},
+		{"http://*.localhost:*", "", false},
+		{"https://app.example.com", "", false},
+		{"https://*.com", "com", true},
+		{"https://*.co.uk", "co.uk", true},
+		{"https://*.vercel.app", "vercel.app", true},
+		{"https://*.blob.core.windows.net", "blob.core.windows.net", true},
+		{"https://*.tokyo.jp", "tokyo.jp", true},
+		{"https://*.ca.us", "ca.us", true},
+		{"https://*.internal", "internal", true}, // an unlisted TLD: the list's default rule
+	}
+	for _, tc := range cases {
+		p, err := ParsePattern(tc.pattern)
+		if err != nil {
+			t.Fatalf("ParsePattern(%q): %v", tc.pattern, err)
+		}
+		if suffix, spans := p.SpansSites(); spans != tc.spans || suffix != tc.suffix {
+			t.Errorf("%s: SpansSites() = %q, %v; want %q, %v", tc.pattern, suffix, spans, tc.suffix, tc.spans)
+		}
+	}
+	// A domain with public suffixes below it spans sites too.
+	if suffix, spans := SpansSites("amazonaws.com"); !spans || !strings.HasSuffix(suffix, ".amazonaws.com") {
+		t.Errorf("SpansSites(amazonaws.com) = %q, %v; want a suffix below it", suffix, spans)
+	}
+}
+
+func TestSite(t *testing.T) {
+	cases := []struct {
+		host, site string
+		exact      bool
+	}{
+		{"app.example.com", "example.com", false},
+		{"example.com", "example.com", false},
+		{"a.b.example.co.uk", "example.co.uk", false},
+		{"x.github.io", "x.github.io", false},
+		{"github.io", "github.io", true},
+		{"localhost", "localhost", false},
+		{"app.localhost", "localhost", false},
+		{"127.0.0.1", "127.0.0.1", true},
+		{"[::1]", "[::1]", true},
+		{"com", "com", true},
+	}
+	for _, tc := range cases {
+		if site, exact := Site(tc.host); site != tc.site || exact != tc.exact {
+			t.Errorf("Site(%q) = %q, %v; want %q, %v", tc.host, site, exact, tc.site, tc.exact)
 		}
 	}
 }

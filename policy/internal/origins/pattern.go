@@ -18,9 +18,6 @@ const (
 	NonCanonical
 	// MisplacedWildcard: a "*" other than a leading "*." label or a ":*" port.
 	MisplacedWildcard
-	// PublicSuffix: a "*." wildcard directly over a public suffix, which
-	// would allow sites that anyone can register.
-	PublicSuffix
 	// OpaqueScheme: a scheme whose documents have an opaque origin, which
 	// browsers serialize as "null".
 	OpaqueScheme
@@ -66,6 +63,16 @@ func (p Pattern) String() string {
 
 // IsExact reports whether the pattern matches exactly one origin.
 func (p Pattern) IsExact() bool { return !p.Subdomains && p.Port != "*" }
+
+// SpansSites reports whether the pattern admits origins of more than one
+// site: a subdomain wildcard over a public suffix, or over a domain with
+// public suffixes below it. It names the suffix responsible.
+func (p Pattern) SpansSites() (suffix string, spans bool) {
+	if !p.Subdomains {
+		return "", false
+	}
+	return SpansSites(p.Host)
+}
 
 // IsInsecure reports whether the pattern allows origins served over plain
 // http, other than loopback ones, which browsers consider trustworthy.
@@ -142,11 +149,6 @@ func ParsePattern(s string) (Pattern, *PatternError) {
 	}
 	if d := checkHost(host); d != nil {
 		return Pattern{}, d
-	}
-	if p.Subdomains {
-		if isPublicSuffix(host) {
-			return fail(PublicSuffix, "\""+host+"\" is a public suffix: anyone can register a subdomain of it")
-		}
 	}
 	p.Host = host
 	return p, nil
