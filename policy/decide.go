@@ -259,6 +259,7 @@ func (ru *rule) allowsOrigin(origin string) bool {
 }
 
 // allowsMethod checks a requested method case-sensitively, as Fetch does.
+// A wildcard allows only methods of at most methods.MaxLength bytes.
 func (ru *rule) allowsMethod(m string) bool {
 	if methods.IsSafelisted(m) {
 		return true
@@ -266,7 +267,7 @@ func (ru *rule) allowsMethod(m string) bool {
 	if ru.methods.has(m) {
 		return true // listed methods are valid and not forbidden
 	}
-	return ru.anyMethod && headers.IsToken(m) && !methods.IsForbidden(m)
+	return ru.anyMethod && len(m) <= methods.MaxLength && headers.IsToken(m) && !methods.IsForbidden(m)
 }
 
 // checkHeaders checks every name in Access-Control-Request-Headers and

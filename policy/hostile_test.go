@@ -42,3 +42,41 @@ func Test_that_an_oversized_origin_is_malformed_on_every_rule(t *testing.T) {
 		})
 	}
 }
+
+func Test_that_AddHeader_does_not_copy_hostile_headers(t *testing.T) {
+	longName := "X-" + strings.Repeat("A", 64<<10)
+	longProto := strings.Repeat("HTTPS", 64<<10/5)
+	var r policy.Request
+	if n := testing.AllocsPerRun(100, func() {
+		r.AddHeader(longName, "v")
+		r.AddHeader("X-Forwarded-Proto", longProto)
+	}); n != 0 {
+		t.Errorf("AddHeader on hostile headers: %v allocations; want 0", n)
+	}
+	if r.ForwardedProto != "" {
+		t.Errorf("ForwardedProto = %d bytes; want a value longer than a scheme ignored", len(r.ForwardedProto))
+	}
+	r = policy.Request{}
+	r.AddHeader("Access-Control-Request-Private-Network", "true") // the longest recorded name
+	r.AddHeader("ORIGIN", "https://app.example.com")
+	r.AddHeader("X-Forwarded-Proto", " HTTPS , http")
+	if len(r.ACRPN) != 1 || len(r.Origin) != 1 || r.ForwardedProto != "https" {
+		t.Errorf("AddHeader on mixed-case names: got ACRPN %q, Origin %q, ForwardedProto %q", r.ACRPN, r.Origin, r.ForwardedProto)
+	}
+}
+
+func Test_that_a_wildcard_does_not_echo_an_oversized_method(t *testing.T) {
+	p, err := policy.Parse([]byte(cfgAny))
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("M", 64<<10)
+	r := preflight("https://app.example.com", long)
+	if d := p.Decide(&r); d.Outcome != policy.OutcomePreflightDeniedMethod || len(d.Headers()) != 0 {
+		t.Errorf("Decide(preflight for a %d-byte method): got %v %v; want preflight_denied_method and no header", len(long), d.Outcome, d.Headers())
+	}
+	r = preflight("https://app.example.com", strings.Repeat("M", 64))
+	if d := p.Decide(&r); d.Outcome != policy.OutcomePreflightAllowed {
+		t.Errorf("Decide(preflight for a 64-byte method): got %v; want preflight_allowed", d.Outcome)
+	}
+}
