@@ -80,3 +80,29 @@ func Test_that_a_wildcard_does_not_echo_an_oversized_method(t *testing.T) {
 		t.Errorf("Decide(preflight for a 64-byte method): got %v; want preflight_allowed", d.Outcome)
 	}
 }
+
+func TestQuoteTruncated(t *testing.T) {
+	const tmpl = "policy.QuoteTruncated(%q, %d): got %s; want %s"
+	cases := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"https://app.example.com", 64, `"https://app.example.com"`},
+		{"https://app.example.com", 23, `"https://app.example.com"`},
+		{"https://app.example.com", 8, `"https://"…(23 bytes)`},
+		{"ab\u20ac\u20ac", 3, `"ab"…(8 bytes)`}, // not inside the euro sign
+		{"ab\u20ac\u20ac", 5, `"ab€"…(8 bytes)`},
+		{"\x00\"\\x", 3, `"\u0000\"\\"…(4 bytes)`},
+		{"\xff\xff\xff\xff\xff\xff", 4, `"\ufffd\ufffd\ufffd\ufffd"…(6 bytes)`},
+		{"abc", 0, `""…(3 bytes)`},
+	}
+	for _, tc := range cases {
+		if got := policy.QuoteTruncated(tc.s, tc.n); got != tc.want {
+			t.Errorf(tmpl, tc.s, tc.n, got, tc.want)
+		}
+	}
+	if got := policy.QuoteTruncated(hugeOrigin, 64); len(got) > 100 {
+		t.Errorf("policy.QuoteTruncated(%d-byte origin, 64): %d bytes; want at most 100", len(hugeOrigin), len(got))
+	}
+}
