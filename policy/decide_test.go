@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -382,11 +383,39 @@ func TestMergeVary(t *testing.T) {
 		{[]string{"*"}, "Origin", "*"},
 		{[]string{"Accept", "*"}, "Origin", "*"},
 		{[]string{"Accept"}, "", "Accept"},
+		{[]string{"accept-encoding,origin"}, "Origin", "accept-encoding, origin"},
+		{[]string{" Accept , Origin"}, "Origin", "Accept, Origin"},
+		{[]string{"Accept, Origin", ""}, "Origin", "Accept, Origin"},
+		// Linear: the upstream's own duplicates are not looked for.
+		{[]string{"Accept, accept", "ACCEPT"}, "Origin", "Accept, accept, ACCEPT, Origin"},
+		// Bounded: beyond 32 members or 1,024 bytes the upstream's lines
+		// are kept and ours appended, a duplicate being harmless.
+		{[]string{varyMembers(32) + ", Origin"}, "Origin", varyMembers(32) + ", Origin, Origin"},
+		{[]string{varyMembers(31) + ", Origin"}, "Origin", varyMembers(31) + ", Origin"},
+		{[]string{" Origin ", strings.Repeat("a", 1024)}, "Origin", "Origin, " + strings.Repeat("a", 1024) + ", Origin"},
+		{[]string{varyMembers(40), "*"}, "Origin", varyMembers(40) + ", *, Origin"},
+		{[]string{varyMembers(40), "  "}, "", varyMembers(40)},
 	}
 	for _, tc := range cases {
 		if got := policy.MergeVary(tc.existing, tc.tokens); got != tc.want {
 			t.Errorf("MergeVary(%q, %q) = %q; want %q", tc.existing, tc.tokens, got, tc.want)
 		}
+	}
+}
+
+// varyMembers returns a Vary value of n distinct members.
+func varyMembers(n int) string {
+	members := make([]string, n)
+	for i := range members {
+		members[i] = "X-H" + strconv.Itoa(i)
+	}
+	return strings.Join(members, ", ")
+}
+
+func Test_that_MergeVary_does_not_allocate_when_nothing_changes(t *testing.T) {
+	existing := []string{"Accept-Encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
+	if n := testing.AllocsPerRun(100, func() { _ = policy.MergeVary(existing, varyPreflight) }); n != 0 {
+		t.Errorf("MergeVary(%q, %q): %v allocations; want 0", existing, varyPreflight, n)
 	}
 }
 

@@ -7,42 +7,136 @@ import (
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
 )
 
-// MergeVary returns the Vary value a response must carry: the tokens of its
-// existing Vary header lines followed by those of tokens (a comma-separated
-// list, as in Decision.Vary) that are not already there, compared
-// case-insensitively. An existing "*" already varies on everything and is
-// kept alone.
+// Bounds of MergeVary's merge: an upstream Vary beyond either is not
+// merged member by member (see MergeVary).
+const (
+	maxVaryBytes   = 1024 // over all of the upstream's Vary lines
+	maxVaryMembers = 32
+)
+
+// MergeVary returns the Vary value a response must carry: the members of
+// its existing Vary header lines, in order, followed by those of tokens (a
+// comma-separated list, as in Decision.Vary) that are not already there,
+// compared case-insensitively. Members are trimmed, empty ones dropped, and
+// all are joined with ", ". An existing "*" already varies on everything
+// and is kept alone. When the one existing line already reads that way and
+// lacks no token, MergeVary returns it as it is, without allocating.
+//
+// Its work is linear: each existing member is compared with the few
+// tokens, never with the other existing members, so duplicates the
+// upstream sent stay. And it is bounded: when the existing lines exceed
+// 1,024 bytes or 32 members, MergeVary no longer looks at their members;
+// it keeps the lines (each trimmed, joined with ", ") and appends tokens
+// even if some are there already. Both are correct for caches. Vary names
+// the request fields that select the response, so a field named twice
+// selects nothing more, and any "*" the upstream sent is still there. The
+// alternative, answering "*" beyond the bound, would be wrong: a proxy must
+// not generate "*", which also makes the response unusable for any later
+// request.
 //
 // [RFC 9110 §12.5.5]: https://www.rfc-editor.org/rfc/rfc9110#section-12.5.5
 func MergeVary(existing []string, tokens string) string {
-	var out []string
-	has := func(t string) bool {
-		for _, o := range out {
-			if ascii.EqualFold(o, t) {
-				return true
-			}
+	size, members := 0, 0
+	var found uint64                // bit t: the t-th token is among the existing members
+	canonical := len(existing) == 1 // existing[0] reads as MergeVary writes
+	for _, v := range existing {
+		if size += len(v); size > maxVaryBytes {
+			return appendVary(existing, tokens)
 		}
-		return false
+		rest, more := v, true
+		for first := true; more; first = false {
+			var raw string
+			raw, rest, more = strings.Cut(rest, ",")
+			m := ascii.TrimSpace(raw)
+			// Written members are separated by ", " and nothing else.
+			if m == "" || first && raw != m || !first && (len(raw) != len(m)+1 || raw[0] != ' ') {
+				canonical = false
+			}
+			switch {
+			case m == "":
+				continue
+			case m == "*":
+				return "*"
+			}
+			if members++; members > maxVaryMembers {
+				return appendVary(existing, tokens)
+			}
+			found |= tokenBits(tokens, m)
+		}
 	}
-	add := func(list string) bool {
-		for _, t := range strings.Split(list, ",") {
-			t = ascii.TrimSpace(t)
-			if t == "*" {
-				return false
-			}
-			if t != "" && !has(t) {
-				out = append(out, t)
-			}
+	missing := false
+	for t, rest, more := 0, tokens, true; more && !missing; t++ {
+		var raw string
+		raw, rest, more = strings.Cut(rest, ",")
+		missing = ascii.TrimSpace(raw) != "" && !hasBit(found, t)
+	}
+	if !missing && canonical {
+		return existing[0]
+	}
+	var b strings.Builder
+	b.Grow(size + len(tokens) + 2*members)
+	write := func(m string) {
+		if m == "" {
+			return
 		}
-		return true
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(m)
 	}
 	for _, v := range existing {
-		if !add(v) {
-			return "*"
+		for rest, more := v, true; more; {
+			var raw string
+			raw, rest, more = strings.Cut(rest, ",")
+			write(ascii.TrimSpace(raw))
 		}
 	}
-	add(tokens)
-	return strings.Join(out, ", ")
+	for t, rest, more := 0, tokens, true; more; t++ {
+		var raw string
+		raw, rest, more = strings.Cut(rest, ",")
+		if !hasBit(found, t) {
+			write(ascii.TrimSpace(raw))
+		}
+	}
+	return b.String()
+}
+
+// tokenBits returns the set of tokens (a comma-separated list) equal to
+// member, case-insensitively: bit t for the t-th token, among the first 64.
+func tokenBits(tokens, member string) uint64 {
+	var bits uint64
+	for t, rest, more := 0, tokens, true; more && t < 64; t++ {
+		var raw string
+		raw, rest, more = strings.Cut(rest, ",")
+		if ascii.EqualFold(ascii.TrimSpace(raw), member) {
+			bits |= 1 << t
+		}
+	}
+	return bits
+}
+
+// hasBit reports whether bit t of bits is set; there is none beyond 63.
+func hasBit(bits uint64, t int) bool { return t < 64 && bits&(1<<t) != 0 }
+
+// appendVary is MergeVary beyond its bounds: the existing lines, each
+// trimmed, then tokens, joined with ", ", without looking for duplicates.
+func appendVary(existing []string, tokens string) string {
+	var b strings.Builder
+	for _, v := range existing {
+		if v = ascii.TrimSpace(v); v != "" {
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(v)
+		}
+	}
+	if tokens = ascii.TrimSpace(tokens); tokens != "" {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(tokens)
+	}
+	return b.String()
 }
 
 // IsUpstreamCORSHeader reports whether a response header is one the filter
