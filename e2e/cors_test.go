@@ -168,6 +168,26 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		desc:   "a forwarded denied preflight loses every upstream Access-Control-* header",
+		config: `{"allowed_origins": ["https://app.example.com"], "forward_denied_preflights": true}`,
+		req:    preflight(evil, "PUT", ""),
+		upstream: host.Response{Status: 200, Headers: h(
+			"access-control-max-age", "86400",
+			"Access-Control-Allow-Origin", "*",
+			"access-control-allow-methods", "PUT",
+			"access-control-allow-private-network", "true",
+			"x-kept", "yes")},
+		wantStatus: 200, wantForwarded: true, wantNoCORS: true,
+		want: map[string]string{"x-kept": "yes"},
+	},
+	{
+		desc: "upstream's Access-Control-Max-Age is removed from an allowed actual response", config: credentialed,
+		req:        actual("GET", app),
+		upstream:   host.Response{Status: 200, Headers: h("access-control-max-age", "86400")},
+		wantStatus: 200, wantForwarded: true,
+		want: map[string]string{"access-control-allow-origin": app, "access-control-max-age": absent},
+	},
+	{
 		desc: "a later filter's 401 gains CORS headers", config: credentialed,
 		req:        actual("GET", app),
 		upstream:   host.Response{Status: 401, Headers: h("www-authenticate", "Bearer"), Body: []byte("unauthorized")},

@@ -423,7 +423,8 @@ func TestIsUpstreamCORSHeader(t *testing.T) {
 	for name, want := range map[string]bool{
 		"access-control-allow-origin": true, "Access-Control-Allow-Credentials": true, "access-control-allow-methods": true,
 		"access-control-allow-headers": true, "access-control-allow-private-network": true, "Access-Control-Expose-Headers": true,
-		"access-control-allow-": false, "access-control-max-age": false, "vary": false, "content-type": false, "origin": false,
+		"access-control-max-age": true, "Access-Control-Max-Age": true, "access-control-allow-": true, "access-control-x": true,
+		"access-control-": false, "access-control": false, "vary": false, "content-type": false, "origin": false, "x-access-control-max-age": false,
 	} {
 		if got := policy.IsUpstreamCORSHeader(name); got != want {
 			t.Errorf("IsUpstreamCORSHeader(%q) = %v; want %v", name, got, want)

@@ -140,14 +140,15 @@ func appendVary(existing []string, tokens string) string {
 }
 
 // IsUpstreamCORSHeader reports whether a response header is one the filter
-// owns on a governed route: any Access-Control-Allow-* header, or
-// Access-Control-Expose-Headers. The filter removes these from the
-// upstream's response so that a permissive upstream never widens the policy
-// and the browser never sees two Access-Control-Allow-Origin values.
+// owns on a governed route: any Access-Control-* header, in any case. The
+// filter removes these from the upstream's response, a denied preflight it
+// forwards included, so that the policy alone decides what a browser may
+// read and how long it caches a preflight (Access-Control-Max-Age), a
+// permissive upstream never widens the policy, and the browser never sees
+// two Access-Control-Allow-Origin values.
 func IsUpstreamCORSHeader(name string) bool {
-	const allow, expose = "access-control-allow-", "access-control-expose-headers"
-	return len(name) > len(allow) && ascii.EqualFold(name[:len(allow)], allow) ||
-		ascii.EqualFold(name, expose)
+	const prefix = "access-control-"
+	return len(name) > len(prefix) && ascii.EqualFold(name[:len(prefix)], prefix)
 }
 
 // IsVaryHeader reports whether a response header name is Vary, in any case.
