@@ -205,6 +205,15 @@ var decideCases = []struct {
 		r.Authority = "API.example.com:443"
 		return r
 	}(), want{policy.Actual, policy.Forward, policy.OutcomeSameOrigin, 0, nil, "Origin", "default"}},
+	{"same origin whatever the trailing dot of the authority", cfgReject, func() policy.Request {
+		r := actual("POST", "https://api.example.com")
+		r.Authority = "api.example.com.:443"
+		return r
+	}(), want{policy.Actual, policy.Forward, policy.OutcomeSameOrigin, 0, nil, "Origin", "default"}},
+	{"same origin whatever the trailing dot of the origin", cfgReject, actual("POST", "https://api.example.com."),
+		want{policy.Actual, policy.Forward, policy.OutcomeSameOrigin, 0, nil, "Origin", "default"}},
+	{"another host with a trailing dot is cross-origin", cfgReject, actual("POST", "https://api.example.com.evil.example."),
+		want{policy.Actual, policy.Respond, policy.OutcomeActualDenied, 403, nil, "Origin", "default"}},
 	{"Origin null with Sec-Fetch-Site same-origin is same-origin", cfgReject, func() policy.Request {
 		r := actual("POST", "null")
 		r.SecFetchSite = "same-origin"
@@ -254,6 +263,22 @@ var decideCases = []struct {
 		return r
 	}(), want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 204, h(
 		"access-control-allow-origin", "https://app.example.com", "access-control-allow-credentials", "true", "access-control-allow-methods", "PATCH"), varyPreflight, "hosts"}},
+	{"host match ignores one trailing dot", cfgRules, func() policy.Request {
+		r := preflight("https://app.example.com", "PATCH")
+		r.Authority = "api.example.com."
+		return r
+	}(), want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 204, h(
+		"access-control-allow-origin", "https://app.example.com", "access-control-allow-credentials", "true", "access-control-allow-methods", "PATCH"), varyPreflight, "hosts"}},
+	{"host wildcard ignores one trailing dot, with a port", cfgRules, func() policy.Request {
+		r := actual("GET", "https://evil.example")
+		r.Authority = "a.tenant.EXAMPLE.com.:8443"
+		return r
+	}(), want{policy.Actual, policy.Forward, policy.OutcomeActualDenied, 0, nil, "Origin", "hosts"}},
+	{"host match ignores only one trailing dot", cfgRules, func() policy.Request {
+		r := preflight("https://app.example.com", "PATCH")
+		r.Authority = "api.example.com.."
+		return r
+	}(), want{policy.Preflight, policy.Ignore, policy.OutcomeUnmatched, 0, nil, "", ""}},
 	{"host wildcard excludes the apex", cfgRules, func() policy.Request {
 		r := preflight("https://app.example.com", "PATCH")
 		r.Authority = "tenant.example.com"
