@@ -25,9 +25,9 @@ const (
 // Its work is linear: each existing member is compared with the few
 // tokens, never with the other existing members, so duplicates the
 // upstream sent stay. And it is bounded: when the existing lines exceed
-// 1,024 bytes or 32 members, MergeVary no longer looks at their members;
-// it keeps the lines (each trimmed, joined with ", ") and appends tokens
-// even if some are there already. Both are correct for caches. Vary names
+// 1,024 bytes or 32 members, MergeVary no longer compares their members
+// with the tokens: it writes them and appends every token, even one
+// that is there already. Both are correct for caches. Vary names
 // the request fields that select the response, so a field named twice
 // selects nothing more, and any "*" the upstream sent is still there. The
 // alternative, answering "*" beyond the bound, would be wrong: a proxy must
@@ -41,7 +41,7 @@ func MergeVary(existing []string, tokens string) string {
 	canonical := len(existing) == 1 // existing[0] reads as MergeVary writes
 	for _, v := range existing {
 		if size += len(v); size > maxVaryBytes {
-			return appendVary(existing, tokens)
+			return joinVary(existing, tokens, 0)
 		}
 		rest, more := v, true
 		for first := true; more; first = false {
@@ -59,46 +59,15 @@ func MergeVary(existing []string, tokens string) string {
 				return "*"
 			}
 			if members++; members > maxVaryMembers {
-				return appendVary(existing, tokens)
+				return joinVary(existing, tokens, 0)
 			}
 			found |= tokenBits(tokens, m)
 		}
 	}
-	missing := false
-	for t, rest, more := 0, tokens, true; more && !missing; t++ {
-		var raw string
-		raw, rest, more = strings.Cut(rest, ",")
-		missing = ascii.TrimSpace(raw) != "" && !hasBit(found, t)
-	}
-	if !missing && canonical {
+	if canonical && !lacksToken(tokens, found) {
 		return existing[0]
 	}
-	var b strings.Builder
-	b.Grow(size + len(tokens) + 2*members)
-	write := func(m string) {
-		if m == "" {
-			return
-		}
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(m)
-	}
-	for _, v := range existing {
-		for rest, more := v, true; more; {
-			var raw string
-			raw, rest, more = strings.Cut(rest, ",")
-			write(ascii.TrimSpace(raw))
-		}
-	}
-	for t, rest, more := 0, tokens, true; more; t++ {
-		var raw string
-		raw, rest, more = strings.Cut(rest, ",")
-		if !hasBit(found, t) {
-			write(ascii.TrimSpace(raw))
-		}
-	}
-	return b.String()
+	return joinVary(existing, tokens, found)
 }
 
 // tokenBits returns the set of tokens (a comma-separated list) equal to
@@ -115,26 +84,47 @@ func tokenBits(tokens, member string) uint64 {
 	return bits
 }
 
+// lacksToken reports whether some non-empty token is not in found.
+func lacksToken(tokens string, found uint64) bool {
+	for t, rest, more := 0, tokens, true; more; t++ {
+		var raw string
+		raw, rest, more = strings.Cut(rest, ",")
+		if ascii.TrimSpace(raw) != "" && !hasBit(found, t) {
+			return true
+		}
+	}
+	return false
+}
+
 // hasBit reports whether bit t of bits is set; there is none beyond 63.
 func hasBit(bits uint64, t int) bool { return t < 64 && bits&(1<<t) != 0 }
 
-// appendVary is MergeVary beyond its bounds: the existing lines, each
-// trimmed, then tokens, joined with ", ", without looking for duplicates.
-func appendVary(existing []string, tokens string) string {
-	var b strings.Builder
+// joinVary writes the members of the existing lines, then the tokens not in
+// found, each trimmed, empty ones dropped, joined with ", ".
+func joinVary(existing []string, tokens string, found uint64) string {
+	n := len(tokens)
 	for _, v := range existing {
-		if v = ascii.TrimSpace(v); v != "" {
+		n += len(v) + 2
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := 0; i <= len(existing); i++ {
+		list := tokens
+		if i < len(existing) {
+			list = existing[i]
+		}
+		for t, rest, more := 0, list, true; more; t++ {
+			var raw string
+			raw, rest, more = strings.Cut(rest, ",")
+			m := ascii.TrimSpace(raw)
+			if m == "" || i == len(existing) && hasBit(found, t) {
+				continue
+			}
 			if b.Len() > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(v)
+			b.WriteString(m)
 		}
-	}
-	if tokens = ascii.TrimSpace(tokens); tokens != "" {
-		if b.Len() > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(tokens)
 	}
 	return b.String()
 }
