@@ -29,6 +29,11 @@ const credentialed = `{
 // public allows any origin without credentials.
 const public = `{"allowed_origins": ["*"], "allowed_methods": ["PUT"]}`
 
+// hostRule governs only the host api.example.com, and rejects disallowed
+// origins there.
+const hostRule = `{"rules": [{"name": "api", "match": {"hosts": ["api.example.com"]},
+  "allowed_origins": ["https://app.example.com"], "allowed_methods": ["PUT"], "reject_disallowed_origins": true}]}`
+
 // absent marks a header that must not reach the client.
 const absent = "\x00absent"
 
@@ -168,6 +173,26 @@ var scenarios = []scenario{
 		},
 	},
 	{
+		desc:   "a forwarded denied preflight loses every upstream Access-Control-* header",
+		config: `{"allowed_origins": ["https://app.example.com"], "forward_denied_preflights": true}`,
+		req:    preflight(evil, "PUT", ""),
+		upstream: host.Response{Status: 200, Headers: h(
+			"access-control-max-age", "86400",
+			"Access-Control-Allow-Origin", "*",
+			"access-control-allow-methods", "PUT",
+			"access-control-allow-private-network", "true",
+			"x-kept", "yes")},
+		wantStatus: 200, wantForwarded: true, wantNoCORS: true,
+		want: map[string]string{"x-kept": "yes"},
+	},
+	{
+		desc: "upstream's Access-Control-Max-Age is removed from an allowed actual response", config: credentialed,
+		req:        actual("GET", app),
+		upstream:   host.Response{Status: 200, Headers: h("access-control-max-age", "86400")},
+		wantStatus: 200, wantForwarded: true,
+		want: map[string]string{"access-control-allow-origin": app, "access-control-max-age": absent},
+	},
+	{
 		desc: "a later filter's 401 gains CORS headers", config: credentialed,
 		req:        actual("GET", app),
 		upstream:   host.Response{Status: 401, Headers: h("www-authenticate", "Bearer"), Body: []byte("unauthorized")},
@@ -200,6 +225,19 @@ var scenarios = []scenario{
 		req:        preflight(app, "DELETE", ""),
 		wantStatus: 204,
 		want:       map[string]string{"access-control-allow-methods": "DELETE"},
+	},
+	{
+		desc:       "a trailing dot on the authority does not escape match.hosts",
+		config:     hostRule,
+		req:        func() host.Request { r := actual("POST", evil); r.Authority = "api.example.com."; return r }(),
+		wantStatus: 403, wantNoCORS: true,
+	},
+	{
+		desc:       "match.hosts ignores one trailing dot and the port of the authority",
+		config:     hostRule,
+		req:        func() host.Request { r := preflight(app, "PUT", ""); r.Authority = "API.example.com.:443"; return r }(),
+		wantStatus: 204,
+		want:       map[string]string{"access-control-allow-origin": app, "access-control-allow-methods": "PUT"},
 	},
 	{
 		desc:       "a static * is on every response, CORS or not, without Vary",

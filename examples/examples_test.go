@@ -64,38 +64,71 @@ func envoyBootstrap(yml []byte) (*bootstrapv3.Bootstrap, error) {
 	return &bs, nil
 }
 
-// httpFilters returns the HTTP filter chains of every listener, each filter's
-// typed_config decoded and validated.
-func httpFilters(bs *bootstrapv3.Bootstrap) ([][]*hcmv3.HttpFilter, error) {
-	var chains [][]*hcmv3.HttpFilter
+// connectionManagers returns the HTTP connection managers of every
+// listener, decoded and validated.
+func connectionManagers(bs *bootstrapv3.Bootstrap) ([]*hcmv3.HttpConnectionManager, error) {
+	var out []*hcmv3.HttpConnectionManager
 	for _, l := range bs.GetStaticResources().GetListeners() {
 		for _, fc := range l.GetFilterChains() {
 			for _, f := range fc.GetFilters() {
-				var hcm hcmv3.HttpConnectionManager
-				if f.GetTypedConfig().MessageIs(&hcm) {
-					if err := f.GetTypedConfig().UnmarshalTo(&hcm); err != nil {
-						return nil, err
-					}
-					if err := hcm.ValidateAll(); err != nil {
-						return nil, err
-					}
-					for _, hf := range hcm.GetHttpFilters() {
-						m, err := hf.GetTypedConfig().UnmarshalNew()
-						if err != nil {
-							return nil, err
-						}
-						if v, ok := m.(validator); ok {
-							if err := v.ValidateAll(); err != nil {
-								return nil, err
-							}
-						}
-					}
-					chains = append(chains, hcm.GetHttpFilters())
+				hcm := &hcmv3.HttpConnectionManager{}
+				if !f.GetTypedConfig().MessageIs(hcm) {
+					continue
 				}
+				if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
+					return nil, err
+				}
+				if err := hcm.ValidateAll(); err != nil {
+					return nil, err
+				}
+				out = append(out, hcm)
 			}
 		}
 	}
+	return out, nil
+}
+
+// httpFilters returns the HTTP filter chains of every listener, each filter's
+// typed_config decoded and validated.
+func httpFilters(bs *bootstrapv3.Bootstrap) ([][]*hcmv3.HttpFilter, error) {
+	hcms, err := connectionManagers(bs)
+	if err != nil {
+		return nil, err
+	}
+	var chains [][]*hcmv3.HttpFilter
+	for _, hcm := range hcms {
+		for _, hf := range hcm.GetHttpFilters() {
+			m, err := hf.GetTypedConfig().UnmarshalNew()
+			if err != nil {
+				return nil, err
+			}
+			if v, ok := m.(validator); ok {
+				if err := v.ValidateAll(); err != nil {
+					return nil, err
+				}
+			}
+		}
+		chains = append(chains, hcm.GetHttpFilters())
+	}
 	return chains, nil
+}
+
+// checkPathNormalization requires the path normalization that path rules
+// assume: without it /a/../b, //b and /a%2Fb reach the upstream under
+// another rule's path.
+func checkPathNormalization(t *testing.T, hcm *hcmv3.HttpConnectionManager) {
+	t.Helper()
+	if !hcm.GetNormalizePath().GetValue() {
+		t.Error("http_connection_manager: normalize_path must be true: path rules assume a normalized path")
+	}
+	if !hcm.GetMergeSlashes() {
+		t.Error("http_connection_manager: merge_slashes must be true: path rules assume a normalized path")
+	}
+	switch a := hcm.GetPathWithEscapedSlashesAction(); a {
+	case hcmv3.HttpConnectionManager_UNESCAPE_AND_REDIRECT, hcmv3.HttpConnectionManager_REJECT_REQUEST:
+	default:
+		t.Errorf("http_connection_manager: path_with_escaped_slashes_action is %v; want UNESCAPE_AND_REDIRECT or REJECT_REQUEST, so %%2F cannot hide a path from the rules", a)
+	}
 }
 
 func TestEnvoyExample(t *testing.T) {
@@ -113,6 +146,13 @@ func TestEnvoyExample(t *testing.T) {
 	}
 	if len(chains) == 0 {
 		t.Fatal("envoy.yaml has no http_connection_manager")
+	}
+	hcms, err := connectionManagers(bs)
+	if err != nil {
+		t.Fatalf("envoy.yaml: %v", err)
+	}
+	for _, hcm := range hcms {
+		checkPathNormalization(t, hcm)
 	}
 	for _, chain := range chains {
 		names := make([]string, len(chain))

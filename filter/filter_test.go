@@ -201,6 +201,21 @@ func TestDenialsAreLoggedAtDebug(t *testing.T) {
 	}
 }
 
+func TestDenialLogsQuoteAtMost64BytesOfTheOrigin(t *testing.T) {
+	host := start(t, basic)
+	origin := "https://" + strings.Repeat("a", 64<<10)
+	id := host.InitializeHttpContext()
+	host.CallOnRequestHeaders(id, preflight(origin, "GET"), true)
+	logs := host.GetDebugLogs()
+	if len(logs) != 1 {
+		t.Fatalf("debug logs: got %d lines; want 1", len(logs))
+	}
+	want := `"https://` + strings.Repeat("a", 56) + `"…(65544 bytes)`
+	if len(logs[0]) > 256 || !strings.Contains(logs[0], want) {
+		t.Errorf("debug log (%d bytes) %.300q; want at most 256 bytes, with %s", len(logs[0]), logs[0], want)
+	}
+}
+
 func TestActualRequest(t *testing.T) {
 	upstream := headers(":status", "200", "content-type", "application/json", "vary", "Accept-Encoding",
 		"access-control-allow-origin", "*", "access-control-allow-credentials", "true",

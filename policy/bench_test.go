@@ -148,3 +148,18 @@ func BenchmarkParse(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMergeVary merges the preflight's Vary tokens into upstream Vary
+// values of growing size: the cost grows linearly up to the bound (32
+// members), and beyond it is one copy of the upstream's value.
+func BenchmarkMergeVary(b *testing.B) {
+	for _, n := range []int{1, 8, 32, 1000} {
+		existing := []string{varyMembers(n)}
+		b.Run(fmt.Sprintf("type=merge-vary/up=%d-members", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = policy.MergeVary(existing, varyPreflight)
+			}
+		})
+	}
+}

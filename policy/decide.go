@@ -17,7 +17,7 @@ const (
 	reasonNotCORS         = "no Origin header: not a CORS request"
 	reasonSameOrigin      = "same-origin request: CORS does not apply"
 	reasonOrigin          = "origin not allowed"
-	reasonMalformedOrigin = "malformed or repeated Origin header"
+	reasonMalformedOrigin = "malformed, oversized or repeated Origin header"
 	reasonMethod          = "method not allowed"
 	reasonHeaders         = "request headers not allowed"
 	reasonBadHeaders      = "malformed or oversized Access-Control-Request-Headers"
@@ -110,11 +110,11 @@ func (p *Policy) selectRule(r *Request, method string) int {
 // [Fetch §CORS-preflight fetch]: https://fetch.spec.whatwg.org/#cors-preflight-fetch-0
 func (ru *rule) preflight(r *Request, d *Decision) {
 	d.Vary = ru.varyPreflight
-	if len(r.Origin) != 1 {
+	origin, ok := singleOrigin(r)
+	if !ok {
 		ru.deny(d, OutcomePreflightDeniedOrigin, reasonMalformedOrigin)
 		return
 	}
-	origin := r.Origin[0]
 	if !ru.allowsOrigin(origin) {
 		ru.deny(d, OutcomePreflightDeniedOrigin, reasonOrigin)
 		return
@@ -174,25 +174,37 @@ func (ru *rule) deny(d *Decision, o Outcome, reason string) {
 func (ru *rule) actual(r *Request, d *Decision) {
 	d.Vary = ru.varyActual
 	d.Action = Forward
-	if len(r.Origin) == 1 && ru.allowsOrigin(r.Origin[0]) {
+	origin, ok := singleOrigin(r)
+	switch {
+	case ok && ru.allowsOrigin(origin):
 		d.Outcome, d.Reason = OutcomeActualAllowed, reasonActualOK
-		ru.addACAO(d, r.Origin[0])
+		ru.addACAO(d, origin)
 		if ru.aceh != "" {
 			d.addHeader(headers.ACEH, ru.aceh)
 		}
 		return
-	}
-	if ru.isSameOrigin(r) {
+	case ok && isSameOrigin(r, origin):
 		d.Outcome, d.Reason = OutcomeSameOrigin, reasonSameOrigin
 		return
-	}
-	d.Outcome, d.Reason = OutcomeActualDenied, reasonOrigin
-	if len(r.Origin) != 1 {
-		d.Reason = reasonMalformedOrigin
+	case ok:
+		d.Outcome, d.Reason = OutcomeActualDenied, reasonOrigin
+	default:
+		d.Outcome, d.Reason = OutcomeActualDenied, reasonMalformedOrigin
 	}
 	if ru.reject {
 		d.Action, d.Status, d.Body = Respond, 403, deniedRequestBody
 	}
+}
+
+// singleOrigin returns the request's one Origin value. ok is false when
+// the header is repeated, or longer than any serialized origin
+// (origins.MaxLength): such a request is malformed at once, so that no
+// matching work scales with a hostile value's length.
+func singleOrigin(r *Request) (origin string, ok bool) {
+	if len(r.Origin) != 1 || len(r.Origin[0]) > origins.MaxLength {
+		return "", false
+	}
+	return r.Origin[0], true
 }
 
 // isSameOrigin reports whether an actual request comes from the request's
@@ -200,16 +212,14 @@ func (ru *rule) actual(r *Request, d *Decision) {
 // terminates TLS, its X-Forwarded-Proto) and authority, or the browser says
 // so with Sec-Fetch-Site (it sends "Origin: null" on some
 // same-origin requests, under Referrer-Policy: no-referrer for example).
+// origin is the request's single Origin value.
 //
 // [Fetch §append a request Origin header]: https://fetch.spec.whatwg.org/#append-a-request-origin-header
-func (ru *rule) isSameOrigin(r *Request) bool {
-	if len(r.Origin) != 1 {
-		return false
-	}
+func isSameOrigin(r *Request, origin string) bool {
 	if r.SecFetchSite == "same-origin" {
 		return true
 	}
-	o, ok := origins.Parse(r.Origin[0])
+	o, ok := origins.Parse(origin)
 	return ok && (origins.SameOrigin(o, r.Scheme, r.Authority) ||
 		r.ForwardedProto != "" && origins.SameOrigin(o, r.ForwardedProto, r.Authority))
 }
@@ -225,12 +235,11 @@ func (ru *rule) addACAO(d *Decision, origin string) {
 	}
 }
 
+// allowsOrigin checks an Origin value. Precondition: len(origin) <=
+// origins.MaxLength (see singleOrigin).
 func (ru *rule) allowsOrigin(origin string) bool {
 	if ru.origins != nil && ru.origins.Any() {
 		return true
-	}
-	if len(origin) > origins.MaxLength {
-		return false
 	}
 	if ru.origins != nil && ru.origins.Contains(origin) {
 		return true
@@ -250,6 +259,7 @@ func (ru *rule) allowsOrigin(origin string) bool {
 }
 
 // allowsMethod checks a requested method case-sensitively, as Fetch does.
+// A wildcard allows only methods of at most methods.MaxLength bytes.
 func (ru *rule) allowsMethod(m string) bool {
 	if methods.IsSafelisted(m) {
 		return true
@@ -257,7 +267,7 @@ func (ru *rule) allowsMethod(m string) bool {
 	if ru.methods.has(m) {
 		return true // listed methods are valid and not forbidden
 	}
-	return ru.anyMethod && headers.IsToken(m) && !methods.IsForbidden(m)
+	return ru.anyMethod && len(m) <= methods.MaxLength && headers.IsToken(m) && !methods.IsForbidden(m)
 }
 
 // checkHeaders checks every name in Access-Control-Request-Headers and

@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -204,6 +205,15 @@ var decideCases = []struct {
 		r.Authority = "API.example.com:443"
 		return r
 	}(), want{policy.Actual, policy.Forward, policy.OutcomeSameOrigin, 0, nil, "Origin", "default"}},
+	{"same origin whatever the trailing dot of the authority", cfgReject, func() policy.Request {
+		r := actual("POST", "https://api.example.com")
+		r.Authority = "api.example.com.:443"
+		return r
+	}(), want{policy.Actual, policy.Forward, policy.OutcomeSameOrigin, 0, nil, "Origin", "default"}},
+	{"same origin whatever the trailing dot of the origin", cfgReject, actual("POST", "https://api.example.com."),
+		want{policy.Actual, policy.Forward, policy.OutcomeSameOrigin, 0, nil, "Origin", "default"}},
+	{"another host with a trailing dot is cross-origin", cfgReject, actual("POST", "https://api.example.com.evil.example."),
+		want{policy.Actual, policy.Respond, policy.OutcomeActualDenied, 403, nil, "Origin", "default"}},
 	{"Origin null with Sec-Fetch-Site same-origin is same-origin", cfgReject, func() policy.Request {
 		r := actual("POST", "null")
 		r.SecFetchSite = "same-origin"
@@ -253,6 +263,22 @@ var decideCases = []struct {
 		return r
 	}(), want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 204, h(
 		"access-control-allow-origin", "https://app.example.com", "access-control-allow-credentials", "true", "access-control-allow-methods", "PATCH"), varyPreflight, "hosts"}},
+	{"host match ignores one trailing dot", cfgRules, func() policy.Request {
+		r := preflight("https://app.example.com", "PATCH")
+		r.Authority = "api.example.com."
+		return r
+	}(), want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 204, h(
+		"access-control-allow-origin", "https://app.example.com", "access-control-allow-credentials", "true", "access-control-allow-methods", "PATCH"), varyPreflight, "hosts"}},
+	{"host wildcard ignores one trailing dot, with a port", cfgRules, func() policy.Request {
+		r := actual("GET", "https://evil.example")
+		r.Authority = "a.tenant.EXAMPLE.com.:8443"
+		return r
+	}(), want{policy.Actual, policy.Forward, policy.OutcomeActualDenied, 0, nil, "Origin", "hosts"}},
+	{"host match ignores only one trailing dot", cfgRules, func() policy.Request {
+		r := preflight("https://app.example.com", "PATCH")
+		r.Authority = "api.example.com.."
+		return r
+	}(), want{policy.Preflight, policy.Ignore, policy.OutcomeUnmatched, 0, nil, "", ""}},
 	{"host wildcard excludes the apex", cfgRules, func() policy.Request {
 		r := preflight("https://app.example.com", "PATCH")
 		r.Authority = "tenant.example.com"
@@ -382,6 +408,18 @@ func TestMergeVary(t *testing.T) {
 		{[]string{"*"}, "Origin", "*"},
 		{[]string{"Accept", "*"}, "Origin", "*"},
 		{[]string{"Accept"}, "", "Accept"},
+		{[]string{"accept-encoding,origin"}, "Origin", "accept-encoding, origin"},
+		{[]string{" Accept , Origin"}, "Origin", "Accept, Origin"},
+		{[]string{"Accept, Origin", ""}, "Origin", "Accept, Origin"},
+		// Linear: the upstream's own duplicates are not looked for.
+		{[]string{"Accept, accept", "ACCEPT"}, "Origin", "Accept, accept, ACCEPT, Origin"},
+		// Bounded: beyond 32 members or 1,024 bytes the upstream's lines
+		// are kept and ours appended, a duplicate being harmless.
+		{[]string{varyMembers(32) + ", Origin"}, "Origin", varyMembers(32) + ", Origin, Origin"},
+		{[]string{varyMembers(31) + ", Origin"}, "Origin", varyMembers(31) + ", Origin"},
+		{[]string{" Origin ", strings.Repeat("a", 1024)}, "Origin", "Origin, " + strings.Repeat("a", 1024) + ", Origin"},
+		{[]string{varyMembers(40), "*"}, "Origin", varyMembers(40) + ", *, Origin"},
+		{[]string{varyMembers(40), "  "}, "", varyMembers(40)},
 	}
 	for _, tc := range cases {
 		if got := policy.MergeVary(tc.existing, tc.tokens); got != tc.want {
@@ -390,11 +428,28 @@ func TestMergeVary(t *testing.T) {
 	}
 }
 
+// varyMembers returns a Vary value of n distinct members.
+func varyMembers(n int) string {
+	members := make([]string, n)
+	for i := range members {
+		members[i] = "X-H" + strconv.Itoa(i)
+	}
+	return strings.Join(members, ", ")
+}
+
+func Test_that_MergeVary_does_not_allocate_when_nothing_changes(t *testing.T) {
+	existing := []string{"Accept-Encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
+	if n := testing.AllocsPerRun(100, func() { _ = policy.MergeVary(existing, varyPreflight) }); n != 0 {
+		t.Errorf("MergeVary(%q, %q): %v allocations; want 0", existing, varyPreflight, n)
+	}
+}
+
 func TestIsUpstreamCORSHeader(t *testing.T) {
 	for name, want := range map[string]bool{
 		"access-control-allow-origin": true, "Access-Control-Allow-Credentials": true, "access-control-allow-methods": true,
 		"access-control-allow-headers": true, "access-control-allow-private-network": true, "Access-Control-Expose-Headers": true,
-		"access-control-allow-": false, "access-control-max-age": false, "vary": false, "content-type": false, "origin": false,
+		"access-control-max-age": true, "Access-Control-Max-Age": true, "access-control-allow-": true, "access-control-x": true,
+		"access-control-": false, "access-control": false, "vary": false, "content-type": false, "origin": false, "x-access-control-max-age": false,
 	} {
 		if got := policy.IsUpstreamCORSHeader(name); got != want {
 			t.Errorf("IsUpstreamCORSHeader(%q) = %v; want %v", name, got, want)

@@ -38,9 +38,25 @@ type Request struct {
 
 // AddHeader records one request header (or pseudo-header) if a decision
 // depends on it, matching its name case-insensitively; other headers are
-// ignored. Repeated headers keep every value, in order.
+// ignored. Repeated headers keep every value, in order. It allocates only to
+// grow the slices of repeated headers, and its work on a name or value does
+// not grow with the value's length, except for the comma search in
+// X-Forwarded-Proto.
 func (r *Request) AddHeader(name, value string) {
-	switch ascii.Lower(name) {
+	// Fold the name into a stack buffer: no recorded name is longer, and a
+	// longer one is ignored without being read.
+	var buf [len(headers.ACRPN)]byte
+	if len(name) > len(buf) {
+		return
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(name)]) {
 	case ":method":
 		r.Method = value
 	case ":scheme":
@@ -61,12 +77,20 @@ func (r *Request) AddHeader(name, value string) {
 		r.SecFetchSite = value
 	case "x-forwarded-proto":
 		if r.ForwardedProto == "" {
-			// The first proxy's value: "https" in "https, http".
+			// The first proxy's value: "https" in "https, http". Only a
+			// scheme is of use; a longer value is ignored rather than
+			// lower-cased.
 			proto, _, _ := strings.Cut(value, ",")
-			r.ForwardedProto = ascii.Lower(ascii.TrimSpace(proto))
+			if proto = ascii.TrimSpace(proto); len(proto) <= maxForwardedProto {
+				r.ForwardedProto = ascii.Lower(proto)
+			}
 		}
 	}
 }
+
+// maxForwardedProto bounds the X-Forwarded-Proto value AddHeader keeps:
+// "https" and "http", and other short schemes, fit.
+const maxForwardedProto = 16
 
 // Kind is the Fetch classification of a request.
 type Kind uint8

@@ -147,7 +147,12 @@ func (m *match) matches(r *Request, method string) bool {
 	return true
 }
 
+// matchesHost reports whether the request's host (its authority without
+// the port) matches an entry, ignoring case and one trailing dot:
+// "api.example.com." is the absolute form of "api.example.com", the same
+// host to DNS and to the upstream, so it must not escape that host's rule.
 func (m *match) matchesHost(host string) bool {
+	host = strings.TrimSuffix(host, ".")
 	for _, h := range m.hosts {
 		if h[0] == '.' {
 			// One or more labels before the suffix; the apex is excluded.

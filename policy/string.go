@@ -31,6 +31,28 @@ func Quote(s string) string {
 	return b.String()
 }
 
+// QuoteTruncated is Quote for request values in log lines: it quotes at
+// most the first n bytes of s (cut back to the start of a UTF-8 sequence)
+// and, when it cut, follows the literal with "…" and the length of s, as in
+// "https://aaaa"…(65536 bytes). A hostile value thus costs a log line of
+// bounded size, and a reader can tell it was cut.
+func QuoteTruncated(s string, n int) string {
+	if len(s) <= n {
+		return Quote(s)
+	}
+	cut := max(n, 0)
+	for back := 0; back < utf8.UTFMax-1 && cut > 0 && !utf8.RuneStart(s[cut]); back++ {
+		cut--
+	}
+	var b strings.Builder
+	b.Grow(cut + len(`""…( bytes)`) + 20)
+	writeString(&b, s[:cut])
+	b.WriteString("…(")
+	b.WriteString(strconv.Itoa(len(s)))
+	b.WriteString(" bytes)")
+	return b.String()
+}
+
 // jsonWriter writes the members of one JSON object.
 type jsonWriter struct {
 	b     *strings.Builder

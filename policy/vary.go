@@ -7,53 +7,138 @@ import (
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
 )
 
-// MergeVary returns the Vary value a response must carry: the tokens of its
-// existing Vary header lines followed by those of tokens (a comma-separated
-// list, as in Decision.Vary) that are not already there, compared
-// case-insensitively. An existing "*" already varies on everything and is
-// kept alone.
+// Bounds of MergeVary's merge: an upstream Vary beyond either is not
+// merged member by member (see MergeVary).
+const (
+	maxVaryBytes   = 1024 // over all of the upstream's Vary lines
+	maxVaryMembers = 32
+)
+
+// MergeVary returns the Vary value a response must carry: the members of
+// its existing Vary header lines, in order, followed by those of tokens (a
+// comma-separated list, as in Decision.Vary) that are not already there,
+// compared case-insensitively. Members are trimmed, empty ones dropped, and
+// all are joined with ", ". An existing "*" already varies on everything
+// and is kept alone. When the one existing line already reads that way and
+// lacks no token, MergeVary returns it as it is, without allocating.
+//
+// Its work is linear: each existing member is compared with the few
+// tokens, never with the other existing members, so duplicates the
+// upstream sent stay. And it is bounded: when the existing lines exceed
+// 1,024 bytes or 32 members, MergeVary no longer compares their members
+// with the tokens: it writes them and appends every token, even one
+// that is there already. Both are correct for caches. Vary names
+// the request fields that select the response, so a field named twice
+// selects nothing more, and any "*" the upstream sent is still there. The
+// alternative, answering "*" beyond the bound, would be wrong: a proxy must
+// not generate "*", which also makes the response unusable for any later
+// request.
 //
 // [RFC 9110 §12.5.5]: https://www.rfc-editor.org/rfc/rfc9110#section-12.5.5
 func MergeVary(existing []string, tokens string) string {
-	var out []string
-	has := func(t string) bool {
-		for _, o := range out {
-			if ascii.EqualFold(o, t) {
-				return true
-			}
-		}
-		return false
-	}
-	add := func(list string) bool {
-		for _, t := range strings.Split(list, ",") {
-			t = ascii.TrimSpace(t)
-			if t == "*" {
-				return false
-			}
-			if t != "" && !has(t) {
-				out = append(out, t)
-			}
-		}
-		return true
-	}
+	size, members := 0, 0
+	var found uint64                // bit t: the t-th token is among the existing members
+	canonical := len(existing) == 1 // existing[0] reads as MergeVary writes
 	for _, v := range existing {
-		if !add(v) {
-			return "*"
+		if size += len(v); size > maxVaryBytes {
+			return joinVary(existing, tokens, 0)
+		}
+		rest, more := v, true
+		for first := true; more; first = false {
+			var raw string
+			raw, rest, more = strings.Cut(rest, ",")
+			m := ascii.TrimSpace(raw)
+			// Written members are separated by ", " and nothing else.
+			if m == "" || first && raw != m || !first && (len(raw) != len(m)+1 || raw[0] != ' ') {
+				canonical = false
+			}
+			switch {
+			case m == "":
+				continue
+			case m == "*":
+				return "*"
+			}
+			if members++; members > maxVaryMembers {
+				return joinVary(existing, tokens, 0)
+			}
+			found |= tokenBits(tokens, m)
 		}
 	}
-	add(tokens)
-	return strings.Join(out, ", ")
+	if canonical && !lacksToken(tokens, found) {
+		return existing[0]
+	}
+	return joinVary(existing, tokens, found)
+}
+
+// tokenBits returns the set of tokens (a comma-separated list) equal to
+// member, case-insensitively: bit t for the t-th token, among the first 64.
+func tokenBits(tokens, member string) uint64 {
+	var bits uint64
+	for t, rest, more := 0, tokens, true; more && t < 64; t++ {
+		var raw string
+		raw, rest, more = strings.Cut(rest, ",")
+		if ascii.EqualFold(ascii.TrimSpace(raw), member) {
+			bits |= 1 << t
+		}
+	}
+	return bits
+}
+
+// lacksToken reports whether some non-empty token is not in found.
+func lacksToken(tokens string, found uint64) bool {
+	for t, rest, more := 0, tokens, true; more; t++ {
+		var raw string
+		raw, rest, more = strings.Cut(rest, ",")
+		if ascii.TrimSpace(raw) != "" && !hasBit(found, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasBit reports whether bit t of bits is set; there is none beyond 63.
+func hasBit(bits uint64, t int) bool { return t < 64 && bits&(1<<t) != 0 }
+
+// joinVary writes the members of the existing lines, then the tokens not in
+// found, each trimmed, empty ones dropped, joined with ", ".
+func joinVary(existing []string, tokens string, found uint64) string {
+	n := len(tokens)
+	for _, v := range existing {
+		n += len(v) + 2
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i := 0; i <= len(existing); i++ {
+		list := tokens
+		if i < len(existing) {
+			list = existing[i]
+		}
+		for t, rest, more := 0, list, true; more; t++ {
+			var raw string
+			raw, rest, more = strings.Cut(rest, ",")
+			m := ascii.TrimSpace(raw)
+			if m == "" || i == len(existing) && hasBit(found, t) {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(m)
+		}
+	}
+	return b.String()
 }
 
 // IsUpstreamCORSHeader reports whether a response header is one the filter
-// owns on a governed route: any Access-Control-Allow-* header, or
-// Access-Control-Expose-Headers. The filter removes these from the
-// upstream's response so that a permissive upstream never widens the policy
-// and the browser never sees two Access-Control-Allow-Origin values.
+// owns on a governed route: any Access-Control-* header, in any case. The
+// filter removes these from the upstream's response, a denied preflight it
+// forwards included, so that the policy alone decides what a browser may
+// read and how long it caches a preflight (Access-Control-Max-Age), a
+// permissive upstream never widens the policy, and the browser never sees
+// two Access-Control-Allow-Origin values.
 func IsUpstreamCORSHeader(name string) bool {
-	const allow, expose = "access-control-allow-", "access-control-expose-headers"
-	return len(name) > len(allow) && ascii.EqualFold(name[:len(allow)], allow) ||
-		ascii.EqualFold(name, expose)
+	const prefix = "access-control-"
+	return len(name) > len(prefix) && ascii.EqualFold(name[:len(prefix)], prefix)
 }
 
 // IsVaryHeader reports whether a response header name is Vary, in any case.

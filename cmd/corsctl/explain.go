@@ -171,7 +171,7 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 	case d.ReportOnly:
 		fmt.Fprintln(w, "headers:   none changed (report_only); under enforce mode they would be:")
 	case d.Action == policy.Forward:
-		fmt.Fprintln(w, "headers:   the upstream's Access-Control-Allow-* and Access-Control-Expose-Headers are removed, then:")
+		fmt.Fprintln(w, "headers:   the upstream's Access-Control-* headers are removed, then:")
 	default:
 		fmt.Fprintln(w, "headers:")
 	}

@@ -2,6 +2,12 @@ package methods
 
 import "github.com/corsfilter/corsfilter/policy/internal/ascii"
 
+// MaxLength bounds the length of a requested method that a wildcard ("*")
+// can allow. No registered method comes near it (the longest,
+// UPDATEREDIRECTREF, has 17 bytes); the bound keeps a hostile
+// Access-Control-Request-Method from being scanned and echoed whole.
+const MaxLength = 64
+
 // IsSafelisted reports whether m is a CORS-safelisted method (GET, HEAD or
 // POST, byte for byte), which never needs Access-Control-Allow-Methods.
 //

@@ -119,13 +119,14 @@ func IsLoopback(host string) bool {
 
 // SameOrigin reports whether o is the origin of a request with the given
 // scheme and authority (host with an optional port), comparing hosts
-// case-insensitively and treating an elided default port as that port.
+// case-insensitively and without one trailing dot (the absolute form of a
+// name is the same host), and treating an elided default port as that port.
 func SameOrigin(o Origin, scheme, authority string) bool {
 	if scheme == "" || !equalFold(o.Scheme, scheme) {
 		return false
 	}
 	host, port := SplitHostPort(authority)
-	if !equalFold(o.Host, host) {
+	if !equalFold(withoutDot(o.Host), withoutDot(host)) {
 		return false
 	}
 	def := DefaultPort(o.Scheme)
@@ -137,6 +138,14 @@ func SameOrigin(o Origin, scheme, authority string) bool {
 		rp = def
 	}
 	return op == rp
+}
+
+// withoutDot returns host without one trailing dot.
+func withoutDot(host string) string {
+	if len(host) > 0 && host[len(host)-1] == '.' {
+		return host[:len(host)-1]
+	}
+	return host
 }
 
 // SplitHostPort splits an authority into its host and port ("" when
