@@ -89,9 +89,27 @@ func (es errs) joined() error {
 // join appends an index or a key to a JSON path.
 func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
+// field appends a key to a JSON path. A key that is not a plain name (an
+// unknown key may hold anything, a newline included) is written quoted in
+// brackets, so that an error stays on one line.
 func field(path, key string) string {
+	if !plainKey(key) {
+		if len(key) > maxValueLen {
+			key = key[:maxValueLen] + "…"
+		}
+		return orRoot(path) + "[" + Quote(key) + "]"
+	}
 	if path == "" {
 		return key
 	}
 	return path + "." + key
+}
+
+func plainKey(k string) bool {
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return k != ""
 }
