@@ -45,6 +45,8 @@ func (h *httpContext) OnHttpRequestHeaders(int, bool) (action types.Action) {
 		return types.ActionContinue
 	}
 	if d.Action == policy.Forward {
+		// The request's buffers are reused once this callback returns.
+		d.Detach()
 		h.decision, h.forward = d, true
 		return types.ActionContinue
 	}

@@ -141,10 +141,10 @@ func (ru *rule) preflight(r *Request, d *Decision) {
 	if !methods.IsSafelisted(method) {
 		// Echo the one requested method: it is valid with and without
 		// credentials, and discloses nothing else.
-		d.addHeader(headers.ACAM, method)
+		d.addEcho(headers.ACAM, method)
 	}
 	if canonical {
-		d.addHeader(headers.ACAH, r.ACRH[0])
+		d.addEcho(headers.ACAH, r.ACRH[0])
 	} else if acah := normalizedHeaders(r.ACRH); acah != "" {
 		d.addHeader(headers.ACAH, acah)
 	}
@@ -228,7 +228,7 @@ func (ru *rule) addACAO(d *Decision, origin string) {
 	if ru.staticAny {
 		d.addHeader(headers.ACAO, "*")
 	} else {
-		d.addHeader(headers.ACAO, origin)
+		d.addEcho(headers.ACAO, origin)
 	}
 	if ru.credentials {
 		d.addHeader(headers.ACAC, "true")

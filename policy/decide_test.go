@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/corsfilter/corsfilter/policy"
 )
@@ -456,3 +457,25 @@ func TestIsUpstreamCORSHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestDecision_detach checks that a detached decision no longer shares
+// memory with the request it echoes: the filter reuses the buffer the host
+// wrote the request headers into.
+func TestDecision_detach(t *testing.T) {
+	p, err := policy.Parse([]byte(cfgCreds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := []byte("https://app.example.com")
+	r := actual("PUT", unsafeString(buf))
+	d := p.Decide(&r)
+	d.Detach()
+	copy(buf, "https://XXX.example.com")
+	for _, hd := range d.Headers() {
+		if hd.Name == "access-control-allow-origin" && hd.Value != "https://app.example.com" {
+			t.Fatalf("ACAO changed with the request buffer: %q", hd.Value)
+		}
+	}
+}
+
+func unsafeString(b []byte) string { return unsafe.String(&b[0], len(b)) }

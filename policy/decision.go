@@ -266,6 +266,7 @@ type Decision struct {
 
 	headers  [maxHeaders]Header
 	nHeaders uint8
+	echoed   uint8 // bit i: headers[i].Value is request data (see Detach)
 }
 
 // Headers returns the CORS headers to set: on the local reply when Action is
@@ -278,6 +279,28 @@ func (d *Decision) addHeader(name, value string) {
 		d.headers[d.nHeaders] = Header{Name: name, Value: value}
 		d.nHeaders++
 	}
+}
+
+// addEcho adds a header whose value is taken from the request.
+func (d *Decision) addEcho(name, value string) {
+	if int(d.nHeaders) < maxHeaders {
+		d.echoed |= 1 << d.nHeaders
+	}
+	d.addHeader(name, value)
+}
+
+// Detach copies the header values the decision echoes from the request (the
+// origin, a requested method or header list), so that the decision may
+// outlive the buffers the request was read from. The filter keeps a
+// forwarded decision for the response path, by which time the host's
+// buffers have been reused.
+func (d *Decision) Detach() {
+	for i := range d.nHeaders {
+		if d.echoed&(1<<i) != 0 {
+			d.headers[i].Value = strings.Clone(d.headers[i].Value)
+		}
+	}
+	d.echoed = 0
 }
 
 // Enforced reports whether the filter must act on the decision: a rule

@@ -21,9 +21,47 @@ func proxyOnMemoryAllocate(size uint32) *byte {
 	if size == 0 {
 		size = 1 // &buf[0] must exist; the host still reports size 0
 	}
-	buf := make([]byte, size)
+	buf := arenaAlloc(int(size))
+	if buf == nil {
+		buf = make([]byte, size)
+	}
 	pending = append(pending, buf)
 	return &buf[0]
+}
+
+// The arena serves proxy_on_memory_allocate during a stream's header
+// callbacks, where the host hands over the header maps: one buffer, kept
+// and reused, instead of a heap object per stream. A 64 KiB header would
+// otherwise be a large object allocated, zeroed and collected on every
+// request, which made such a request cost 2.4x an ordinary one. What the
+// arena holds is valid only until the callback returns: the filter copies
+// what it keeps (policy.Decision.Detach).
+var (
+	arena    []byte
+	arenaOff int  // bytes handed out in the current callback
+	arenaOn  bool // inside a stream header callback
+)
+
+// maxArena bounds the arena; a larger request falls back to the heap.
+const maxArena = 1 << 20
+
+// arenaAlloc returns n bytes of the arena, or nil when the arena is off or
+// full. The arena grows only when it is empty, so that no buffer handed out
+// in this callback moves.
+func arenaAlloc(n int) []byte {
+	if !arenaOn {
+		return nil
+	}
+	n8 := (n + 7) &^ 7
+	if arenaOff+n8 > len(arena) {
+		if arenaOff > 0 || n8 > maxArena {
+			return nil
+		}
+		arena = make([]byte, min(max(n8, 2*len(arena), 4096), maxArena))
+	}
+	b := arena[arenaOff : arenaOff+n : arenaOff+n]
+	arenaOff += n8
+	return b
 }
 
 // claim finds the pending buffer that starts at addr, the address the host

@@ -122,7 +122,10 @@ func proxyOnUpstreamConnectionClose(contextID uint32, peerType uint32) {
 
 //go:wasmexport proxy_on_request_headers
 func proxyOnRequestHeaders(contextID uint32, numHeaders int32, endOfStream uint32) uint32 {
-	return sdkOnRequestHeaders(contextID, int(numHeaders), endOfStream != 0)
+	arenaOn = true
+	r := sdkOnRequestHeaders(contextID, int(numHeaders), endOfStream != 0)
+	arenaOn, arenaOff = false, 0
+	return r
 }
 
 //go:wasmexport proxy_on_request_body
@@ -137,7 +140,10 @@ func proxyOnRequestTrailers(contextID uint32, numTrailers int32) uint32 {
 
 //go:wasmexport proxy_on_response_headers
 func proxyOnResponseHeaders(contextID uint32, numHeaders int32, endOfStream uint32) uint32 {
-	return sdkOnResponseHeaders(contextID, int(numHeaders), endOfStream != 0)
+	arenaOn = true
+	r := sdkOnResponseHeaders(contextID, int(numHeaders), endOfStream != 0)
+	arenaOn, arenaOff = false, 0
+	return r
 }
 
 //go:wasmexport proxy_on_response_body
