@@ -46,7 +46,7 @@ func (h *httpContext) OnHttpRequestHeaders(int, bool) (action types.Action) {
 	}
 	if d.Action == policy.Forward {
 		// The request's buffers are reused once this callback returns.
-		d.Detach()
+		d.Detach(nil)
 		h.decision, h.forward = d, true
 		return types.ActionContinue
 	}

@@ -469,7 +469,7 @@ func TestDecision_detach(t *testing.T) {
 	buf := []byte("https://app.example.com")
 	r := actual("PUT", unsafeString(buf))
 	d := p.Decide(&r)
-	d.Detach()
+	d.Detach(nil)
 	copy(buf, "https://XXX.example.com")
 	for _, hd := range d.Headers() {
 		if hd.Name == "access-control-allow-origin" && hd.Value != "https://app.example.com" {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
@@ -34,6 +35,13 @@ type Request struct {
 	ACRM   []string // Access-Control-Request-Method
 	ACRH   []string // Access-Control-Request-Headers
 	ACRPN  []string // Access-Control-Request-Private-Network
+}
+
+// Reset empties r for the next request, keeping the capacity of its lists,
+// so that a filter reading one request after another into the same Request
+// allocates nothing.
+func (r *Request) Reset() {
+	*r = Request{Origin: r.Origin[:0], ACRM: r.ACRM[:0], ACRH: r.ACRH[:0], ACRPN: r.ACRPN[:0]}
 }
 
 // AddHeader records one request header (or pseudo-header) if a decision
@@ -290,17 +298,22 @@ func (d *Decision) addEcho(name, value string) {
 }
 
 // Detach copies the header values the decision echoes from the request (the
-// origin, a requested method or header list), so that the decision may
-// outlive the buffers the request was read from. The filter keeps a
-// forwarded decision for the response path, by which time the host's
-// buffers have been reused.
-func (d *Decision) Detach() {
+// origin, a requested method or header list) into buf, and returns buf
+// extended: the decision may then outlive the buffers the request was read
+// from. The filter keeps a forwarded decision for the response path, by
+// which time the host's buffers have been reused; it passes a buffer of its
+// own per stream, so that detaching allocates nothing.
+func (d *Decision) Detach(buf []byte) []byte {
 	for i := range d.nHeaders {
-		if d.echoed&(1<<i) != 0 {
-			d.headers[i].Value = strings.Clone(d.headers[i].Value)
+		if d.echoed&(1<<i) != 0 && d.headers[i].Value != "" {
+			v := d.headers[i].Value
+			start := len(buf)
+			buf = append(buf, v...)
+			d.headers[i].Value = unsafe.String(&buf[start], len(v))
 		}
 	}
 	d.echoed = 0
+	return buf
 }
 
 // Enforced reports whether the filter must act on the decision: a rule

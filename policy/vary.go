@@ -2,6 +2,7 @@ package policy
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
@@ -36,12 +37,19 @@ const (
 //
 // [RFC 9110 §12.5.5]: https://www.rfc-editor.org/rfc/rfc9110#section-12.5.5
 func MergeVary(existing []string, tokens string) string {
+	var buf []byte
+	return mergeVary(&buf, existing, tokens)
+}
+
+// mergeVary is MergeVary writing a new value into *buf, which it reuses:
+// the result then aliases *buf until the next call.
+func mergeVary(buf *[]byte, existing []string, tokens string) string {
 	size, members := 0, 0
 	var found uint64                // bit t: the t-th token is among the existing members
 	canonical := len(existing) == 1 // existing[0] reads as MergeVary writes
 	for _, v := range existing {
 		if size += len(v); size > maxVaryBytes {
-			return joinVary(existing, tokens, 0)
+			return joinVary(buf, existing, tokens, 0)
 		}
 		rest, more := v, true
 		for first := true; more; first = false {
@@ -59,7 +67,7 @@ func MergeVary(existing []string, tokens string) string {
 				return "*"
 			}
 			if members++; members > maxVaryMembers {
-				return joinVary(existing, tokens, 0)
+				return joinVary(buf, existing, tokens, 0)
 			}
 			found |= tokenBits(tokens, m)
 		}
@@ -67,7 +75,7 @@ func MergeVary(existing []string, tokens string) string {
 	if canonical && !lacksToken(tokens, found) {
 		return existing[0]
 	}
-	return joinVary(existing, tokens, found)
+	return joinVary(buf, existing, tokens, found)
 }
 
 // tokenBits returns the set of tokens (a comma-separated list) equal to
@@ -99,15 +107,11 @@ func lacksToken(tokens string, found uint64) bool {
 // hasBit reports whether bit t of bits is set; there is none beyond 63.
 func hasBit(bits uint64, t int) bool { return t < 64 && bits&(1<<t) != 0 }
 
-// joinVary writes the members of the existing lines, then the tokens not in
-// found, each trimmed, empty ones dropped, joined with ", ".
-func joinVary(existing []string, tokens string, found uint64) string {
-	n := len(tokens)
-	for _, v := range existing {
-		n += len(v) + 2
-	}
-	var b strings.Builder
-	b.Grow(n)
+// joinVary writes into *buf the members of the existing lines, then the
+// tokens not in found, each trimmed, empty ones dropped, joined with ", ",
+// and returns them as a string that aliases *buf.
+func joinVary(buf *[]byte, existing []string, tokens string, found uint64) string {
+	b := (*buf)[:0]
 	for i := 0; i <= len(existing); i++ {
 		list := tokens
 		if i < len(existing) {
@@ -120,13 +124,17 @@ func joinVary(existing []string, tokens string, found uint64) string {
 			if m == "" || i == len(existing) && hasBit(found, t) {
 				continue
 			}
-			if b.Len() > 0 {
-				b.WriteString(", ")
+			if len(b) > 0 {
+				b = append(b, ", "...)
 			}
-			b.WriteString(m)
+			b = append(b, m...)
 		}
 	}
-	return b.String()
+	*buf = b
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // IsUpstreamCORSHeader reports whether a response header is one the filter
@@ -143,3 +151,64 @@ func IsUpstreamCORSHeader(name string) bool {
 
 // IsVaryHeader reports whether a response header name is Vary, in any case.
 func IsVaryHeader(name string) bool { return ascii.EqualFold(name, headers.Vary) }
+
+// Edits are what the filter does to the headers of a forwarded response on
+// a governed route, in order: remove every value of each header in Remove,
+// then set each header in Set, replacing any value. They take the CORS
+// headers from the upstream, put the decision's in, and leave one Vary that
+// merges the upstream's with the decision's.
+type Edits struct {
+	Remove []string // lower-case or as the upstream wrote them, each once in a row
+	Set    []Header
+	// Overridden: the upstream sent CORS headers, which are removed.
+	Overridden bool
+
+	varyIn []string
+	vary   []byte
+}
+
+// Response writes into e the edits of a forwarded response whose headers are
+// upstream, when d forwards the request under enforcement. e is reused
+// from call to call: after the first few responses, Response allocates
+// nothing, and its strings alias e and upstream until the next call.
+func (d *Decision) Response(upstream []Header, e *Edits) {
+	e.Remove, e.Set, e.Overridden, e.varyIn = e.Remove[:0], e.Set[:0], false, e.varyIn[:0]
+	for _, h := range upstream {
+		switch {
+		case IsUpstreamCORSHeader(h.Name):
+			e.Overridden = true
+			// Removing a header removes all its values: once is enough,
+			// and a repeated line of the same name usually follows its
+			// first.
+			if n := len(e.Remove); n == 0 || !ascii.EqualFold(e.Remove[n-1], h.Name) {
+				e.Remove = append(e.Remove, h.Name)
+			}
+		case IsVaryHeader(h.Name):
+			e.varyIn = append(e.varyIn, h.Value)
+		}
+	}
+	e.Set = append(e.Set, d.Headers()...)
+	if d.Vary == "" {
+		return
+	}
+	merged := mergeVary(&e.vary, e.varyIn, d.Vary)
+	switch {
+	case len(e.varyIn) == 1 && merged == e.varyIn[0]:
+		// The upstream's one Vary line says it all already.
+	case len(e.varyIn) > 1:
+		e.Remove = append(e.Remove, headers.Vary)
+		fallthrough
+	default:
+		e.Set = append(e.Set, Header{Name: headers.Vary, Value: merged})
+	}
+}
+
+// Reply returns the headers of the local reply when d responds: the
+// decision's CORS headers, then Vary. It appends to dst.
+func (d *Decision) Reply(dst []Header) []Header {
+	dst = append(dst, d.Headers()...)
+	if d.Vary != "" {
+		dst = append(dst, Header{Name: headers.Vary, Value: d.Vary})
+	}
+	return dst
+}
