@@ -20,7 +20,11 @@ type vmContext struct {
 }
 
 // NewPluginContext implements types.VMContext.
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
+func (*vmContext) NewPluginContext(id uint32) types.PluginContext {
+	p := &pluginContext{}
+	registerPlugin(id, p)
+	return p
+}
 
 // pluginContext holds the compiled policy and the counters of one plugin
 // configuration.
@@ -177,5 +181,5 @@ func (p *pluginContext) guard(callback string, action *types.Action) {
 
 // NewHttpContext implements types.PluginContext.
 func (p *pluginContext) NewHttpContext(uint32) types.HttpContext {
-	return &httpContext{plugin: p}
+	return &httpContext{s: stream{plugin: p}}
 }

@@ -37,20 +37,23 @@ func Quote(s string) string {
 // "https://aaaa"…(65536 bytes). A hostile value thus costs a log line of
 // bounded size, and a reader can tell it was cut.
 func QuoteTruncated(s string, n int) string {
+	return string(AppendQuoteTruncated(nil, s, n))
+}
+
+// AppendQuoteTruncated appends QuoteTruncated(s, n) to dst, so that a filter
+// writing log lines into a buffer of its own allocates nothing.
+func AppendQuoteTruncated(dst []byte, s string, n int) []byte {
 	if len(s) <= n {
-		return Quote(s)
+		return appendQuoted(dst, s)
 	}
 	cut := max(n, 0)
 	for back := 0; back < utf8.UTFMax-1 && cut > 0 && !utf8.RuneStart(s[cut]); back++ {
 		cut--
 	}
-	var b strings.Builder
-	b.Grow(cut + len(`""…( bytes)`) + 20)
-	writeString(&b, s[:cut])
-	b.WriteString("…(")
-	b.WriteString(strconv.Itoa(len(s)))
-	b.WriteString(" bytes)")
-	return b.String()
+	dst = appendQuoted(dst, s[:cut])
+	dst = append(dst, "…("...)
+	dst = strconv.AppendInt(dst, int64(len(s)), 10)
+	return append(dst, " bytes)"...)
 }
 
 // jsonWriter writes the members of one JSON object.
@@ -145,31 +148,35 @@ func hostsForJSON(hosts []string) []string {
 
 // writeString writes s as a JSON string.
 func writeString(b *strings.Builder, s string) {
+	var buf [128]byte
+	b.Write(appendQuoted(buf[:0], s))
+}
+
+// appendQuoted appends s to dst as a JSON string.
+func appendQuoted(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
-	b.WriteByte('"')
+	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
+			dst = append(dst, '\\', c)
 		case c < 0x20:
-			b.WriteString(`\u00`)
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0xf])
+			dst = append(dst, `\u00`...)
+			dst = append(dst, hex[c>>4], hex[c&0xf])
 		case c < utf8.RuneSelf:
-			b.WriteByte(c)
+			dst = append(dst, c)
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if r == utf8.RuneError && size == 1 {
-				b.WriteString(`\ufffd`)
+				dst = append(dst, `\ufffd`...)
 			} else {
-				b.WriteString(s[i : i+size])
+				dst = append(dst, s[i:i+size]...)
 			}
 			i += size
 			continue
 		}
 		i++
 	}
-	b.WriteByte('"')
+	return append(dst, '"')
 }

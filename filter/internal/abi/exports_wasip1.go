@@ -123,36 +123,58 @@ func proxyOnUpstreamConnectionClose(contextID uint32, peerType uint32) {
 //go:wasmexport proxy_on_request_headers
 func proxyOnRequestHeaders(contextID uint32, numHeaders int32, endOfStream uint32) uint32 {
 	arenaOn = true
-	r := sdkOnRequestHeaders(contextID, int(numHeaders), endOfStream != 0)
+	var r uint32
+	if ours(contextID) {
+		r = streams.RequestHeaders(contextID)
+	} else {
+		r = sdkOnRequestHeaders(contextID, int(numHeaders), endOfStream != 0)
+	}
 	arenaOn, arenaOff = false, 0
 	return r
 }
 
 //go:wasmexport proxy_on_request_body
 func proxyOnRequestBody(contextID uint32, bodySize int32, endOfStream uint32) uint32 {
+	if ours(contextID) {
+		return 0 // Continue: the plugin reads no body
+	}
 	return sdkOnRequestBody(contextID, int(bodySize), endOfStream != 0)
 }
 
 //go:wasmexport proxy_on_request_trailers
 func proxyOnRequestTrailers(contextID uint32, numTrailers int32) uint32 {
+	if ours(contextID) {
+		return 0
+	}
 	return sdkOnRequestTrailers(contextID, int(numTrailers))
 }
 
 //go:wasmexport proxy_on_response_headers
 func proxyOnResponseHeaders(contextID uint32, numHeaders int32, endOfStream uint32) uint32 {
 	arenaOn = true
-	r := sdkOnResponseHeaders(contextID, int(numHeaders), endOfStream != 0)
+	var r uint32
+	if ours(contextID) {
+		r = streams.ResponseHeaders(contextID)
+	} else {
+		r = sdkOnResponseHeaders(contextID, int(numHeaders), endOfStream != 0)
+	}
 	arenaOn, arenaOff = false, 0
 	return r
 }
 
 //go:wasmexport proxy_on_response_body
 func proxyOnResponseBody(contextID uint32, bodySize int32, endOfStream uint32) uint32 {
+	if ours(contextID) {
+		return 0
+	}
 	return sdkOnResponseBody(contextID, int(bodySize), endOfStream != 0)
 }
 
 //go:wasmexport proxy_on_response_trailers
 func proxyOnResponseTrailers(contextID uint32, numTrailers int32) uint32 {
+	if ours(contextID) {
+		return 0
+	}
 	return sdkOnResponseTrailers(contextID, int(numTrailers))
 }
 
@@ -163,17 +185,36 @@ func proxyOnHttpCallResponse(pluginContextID, calloutID uint32, numHeaders, body
 
 //go:wasmexport proxy_on_context_create
 func proxyOnContextCreate(contextID uint32, pluginContextID uint32) {
+	if pluginContextID != 0 && streams != nil {
+		streams.Create(contextID, pluginContextID)
+		return
+	}
 	sdkOnContextCreate(contextID, pluginContextID)
 }
 
 //go:wasmexport proxy_on_log
-func proxyOnLog(contextID uint32) { sdkOnLog(contextID) }
+func proxyOnLog(contextID uint32) {
+	if !ours(contextID) {
+		sdkOnLog(contextID)
+	}
+}
 
 //go:wasmexport proxy_on_done
-func proxyOnDone(contextID uint32) uint32 { return b2u(sdkOnDone(contextID)) }
+func proxyOnDone(contextID uint32) uint32 {
+	if ours(contextID) {
+		return 1
+	}
+	return b2u(sdkOnDone(contextID))
+}
 
 //go:wasmexport proxy_on_delete
-func proxyOnDelete(contextID uint32) { sdkOnDelete(contextID) }
+func proxyOnDelete(contextID uint32) {
+	if ours(contextID) {
+		streams.Delete(contextID)
+		return
+	}
+	sdkOnDelete(contextID)
+}
 
 //go:wasmexport proxy_on_queue_ready
 func proxyOnQueueReady(contextID, queueID uint32) { sdkOnQueueReady(contextID, queueID) }
