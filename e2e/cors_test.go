@@ -37,10 +37,10 @@ const hostRule = `{"rules": [{"name": "api", "match": {"hosts": ["api.example.co
 // absent marks a header that must not reach the client.
 const absent = "\x00absent"
 
-// scenario is one request through the filter, with what the client must
+// wasmCase is one request through the filter, with what the client must
 // receive. want maps a lower-case header name to its only value, or to
 // absent.
-type scenario struct {
+type wasmCase struct {
 	desc          string
 	config        string
 	req           host.Request
@@ -68,7 +68,7 @@ func actual(method, origin string) host.Request {
 	return r
 }
 
-var scenarios = []scenario{
+var wasmCases = []wasmCase{
 	{
 		desc: "allowed preflight with credentials", config: credentialed,
 		req:        preflight(app, "PUT", "X-Token"),
@@ -265,9 +265,9 @@ var scenarios = []scenario{
 	},
 }
 
-func TestScenarios(t *testing.T) {
+func TestWasmCases(t *testing.T) {
 	requireWasm(t)
-	for _, tc := range scenarios {
+	for _, tc := range wasmCases {
 		t.Run(tc.desc, func(t *testing.T) {
 			vm := newVM(t, corsPlugin, tc.config)
 			res, err := vm.Stream(tc.req, func(host.Request) host.Response { return tc.upstream })

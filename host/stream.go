@@ -359,15 +359,18 @@ func (s *Stream) Close() error {
 	return s.end()
 }
 
-// response builds the local reply as Envoy's sendLocalReply does: ":status",
-// the plugin's headers, then content-length and content-type: text/plain
-// when there is a body.
-func (l *localReply) response() Response {
-	h := append([]Header(nil), l.headers...)
-	if len(l.body) > 0 {
-		h = append(h, Header{"content-length", strconv.Itoa(len(l.body))})
+// response builds the local reply as Envoy's sendLocalReply does.
+func (l *localReply) response() Response { return LocalReply(l.status, l.headers, l.body) }
+
+// LocalReply is what the client receives when a filter answers locally, as
+// Envoy's sendLocalReply builds it: the status, the filter's headers, then
+// content-length and content-type: text/plain when there is a body.
+func LocalReply(status int, headers []Header, body []byte) Response {
+	h := append([]Header(nil), headers...)
+	if len(body) > 0 {
+		h = append(h, Header{"content-length", strconv.Itoa(len(body))})
 		hasType := false
-		for _, kv := range l.headers {
+		for _, kv := range headers {
 			if strings.EqualFold(kv.Name, "content-type") {
 				hasType = true
 			}
@@ -376,7 +379,7 @@ func (l *localReply) response() Response {
 			h = append(h, Header{"content-type", "text/plain"})
 		}
 	}
-	return Response{Status: l.status, Headers: h, Body: l.body}
+	return Response{Status: status, Headers: h, Body: body}
 }
 
 // Stream runs one whole stream: [VM.StartStream], then upstream (unless the

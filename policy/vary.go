@@ -212,3 +212,39 @@ func (d *Decision) Reply(dst []Header) []Header {
 	}
 	return dst
 }
+
+// Apply returns a copy of hs with the edits made as a proxy makes them:
+// each name in Remove loses every value, then each header in Set replaces
+// the first of its name, whose other values go, or is appended. Names are
+// compared case-insensitively. corsctl uses it to show a forwarded
+// response as the client receives it.
+func (e *Edits) Apply(hs []Header) []Header {
+	out := make([]Header, 0, len(hs)+len(e.Set))
+	for _, h := range hs {
+		removed := false
+		for _, name := range e.Remove {
+			removed = removed || ascii.EqualFold(h.Name, name)
+		}
+		if !removed {
+			out = append(out, h)
+		}
+	}
+	for _, s := range e.Set {
+		found := false
+		kept := out[:0]
+		for _, h := range out {
+			if ascii.EqualFold(h.Name, s.Name) {
+				if found {
+					continue
+				}
+				found, h.Value = true, s.Value
+			}
+			kept = append(kept, h)
+		}
+		out = kept
+		if !found {
+			out = append(out, s)
+		}
+	}
+	return out
+}

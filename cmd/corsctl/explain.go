@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/corsfilter/corsfilter/host"
 	"github.com/corsfilter/corsfilter/policy"
 )
 
@@ -37,10 +39,14 @@ func (h *headerFlags) Set(s string) error {
 	return nil
 }
 
-// explainFlags are the facts of the request to explain.
+// explainFlags are the facts of the request to explain, and the upstream
+// response it would get.
 type explainFlags struct {
 	origin, method, scheme, authority, path, route string
 	headers                                        headerFlags
+	upstreamStatus                                 int
+	upstreamHeaders                                headerFlags
+	json                                           bool
 }
 
 // runExplain implements `corsctl explain CONFIG.json -origin O -method M
@@ -57,6 +63,9 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.authority, "authority", "", "the request authority (Host), for match.hosts and same-origin detection")
 	fs.StringVar(&f.path, "path", "/", "the request path, for match.paths, path_prefixes and path_regexes")
 	fs.StringVar(&f.route, "route", "", "Envoy's route name, for match.route_names")
+	fs.IntVar(&f.upstreamStatus, "upstream-status", 200, "the status of the upstream's response, for a forwarded request")
+	fs.Var(&f.upstreamHeaders, "upstream-header", "a header of the upstream's response \"Name: value\", repeatable")
+	fs.BoolVar(&f.json, "json", false, "print what the client receives as one replay output line, with \"rule\" and \"verdict\"")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: corsctl explain CONFIG.json -origin O -method M [-header K:V]... [-authority H -path P] [-route NAME]")
 		fmt.Fprintln(stderr, "Explain what the plugin does with one request: the rule, the verdict and why, and the response headers.")
@@ -81,36 +90,81 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	req := f.request()
 	d := p.Decide(req)
+	if f.json {
+		return writeEffectJSON(stdout, stderr, &f, &d)
+	}
 	writeExplanation(stdout, p, req, &f, &d)
 	return 0
 }
 
-// request builds the policy.Request the filter would gather from the flags.
+// effectLine is explain -json's output: a replay output line, plus the rule
+// and the verdict.
+type effectLine struct {
+	Forwarded bool        `json:"forwarded"`
+	Status    int         `json:"status"`
+	Headers   [][2]string `json:"headers"`
+	Rule      string      `json:"rule"`
+	Verdict   string      `json:"verdict"`
+}
+
+// effect returns what the client receives, as replay reports it through
+// the real plugin: a local reply as Envoy builds it, or the upstream's
+// response with the decision's edits.
+func effect(f *explainFlags, d *policy.Decision) effectLine {
+	var hs []policy.Header
+	out := effectLine{Forwarded: true, Status: f.upstreamStatus, Rule: d.Rule, Verdict: verdict(d)}
+	switch {
+	case d.Enforced() && d.Action == policy.Respond:
+		hostHeaders := make([]host.Header, 0, 8)
+		for _, h := range d.Reply(nil) {
+			hostHeaders = append(hostHeaders, host.Header{Name: h.Name, Value: h.Value})
+		}
+		r := host.LocalReply(d.Status, hostHeaders, []byte(d.Body))
+		out.Forwarded, out.Status = false, r.Status
+		for _, h := range r.Headers {
+			hs = append(hs, policy.Header{Name: h.Name, Value: h.Value})
+		}
+	case d.Enforced():
+		var e policy.Edits
+		d.Response(f.upstreamHeaders, &e)
+		hs = e.Apply(f.upstreamHeaders)
+	default:
+		hs = f.upstreamHeaders
+	}
+	out.Headers = make([][2]string, 0, len(hs))
+	for _, h := range hs {
+		out.Headers = append(out.Headers, [2]string{strings.ToLower(h.Name), h.Value})
+	}
+	return out
+}
+
+func writeEffectJSON(stdout, stderr io.Writer, f *explainFlags, d *policy.Decision) int {
+	b, err := json.Marshal(effect(f, d))
+	if err != nil {
+		fmt.Fprintf(stderr, "corsctl: explain: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s\n", b)
+	return 0
+}
+
+// request builds the policy.Request the filter would gather from the flags,
+// through policy.Request.AddHeader as the filter does, so that explain reads
+// every header the plugin reads.
 func (f *explainFlags) request() *policy.Request {
-	r := &policy.Request{
-		Method:    f.method,
-		Scheme:    f.scheme,
-		Authority: f.authority,
-		Path:      f.path,
-		RouteName: f.route,
-	}
+	r := &policy.Request{RouteName: f.route}
+	hs := make([]policy.Header, 0, len(f.headers)+1)
 	if f.origin != "" {
-		r.Origin = append(r.Origin, f.origin)
+		hs = append(hs, policy.Header{Name: "origin", Value: f.origin})
 	}
-	for _, h := range f.headers {
-		switch h.Name {
-		case "origin":
-			r.Origin = append(r.Origin, h.Value)
-		case "access-control-request-method":
-			r.ACRM = append(r.ACRM, h.Value)
-		case "access-control-request-headers":
-			r.ACRH = append(r.ACRH, h.Value)
-		case "access-control-request-private-network":
-			r.ACRPN = append(r.ACRPN, h.Value)
-		case "host", ":authority":
-			if r.Authority == "" {
-				r.Authority = h.Value
-			}
+	hs = append(hs, f.headers...)
+	r.AddHeader(":method", f.method)
+	r.AddHeader(":scheme", f.scheme)
+	r.AddHeader(":authority", authority(f.authority, hs))
+	r.AddHeader(":path", f.path)
+	for _, h := range hs {
+		if h.Name != "host" && !strings.HasPrefix(h.Name, ":") {
+			r.AddHeader(h.Name, h.Value)
 		}
 	}
 	return r

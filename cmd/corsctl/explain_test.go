@@ -150,3 +150,30 @@ func TestExplainReportOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainJSON checks that explain -json prints what replay prints for
+// the same request through the real cors.wasm, plus the rule and the
+// verdict; the case is a same-origin POST that Chromium sends with
+// "Origin: null", which explain once denied and the plugin forwarded.
+func TestExplainJSON(t *testing.T) {
+	wasm := testWasm(t)
+	config := tempConfig(t, `{"allowed_origins":["https://app.example.com"],"reject_disallowed_origins":true}`)
+	var out, errOut bytes.Buffer
+	code := runExplain([]string{config, "-json", "-method", "POST", "-origin", "null", "-header", "Sec-Fetch-Site: same-origin",
+		"-header", "Host: api.example.com", "-path", "/orders", "-upstream-header", "X-Up: 1"}, nil, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	const want = `{"forwarded":true,"status":200,"headers":[["x-up","1"],["vary","Origin"]],"rule":"default","verdict":"ALLOWED"}` + "\n"
+	if out.String() != want {
+		t.Fatalf("explain -json:\n got  %s want %s", out.String(), want)
+	}
+	var replayOut bytes.Buffer
+	in := `{"method":"POST","path":"/orders","headers":[["origin","null"],["sec-fetch-site","same-origin"],["host","api.example.com"]],"upstream":{"status":200,"headers":[["x-up","1"]]}}` + "\n"
+	if code := runReplay([]string{"-config", config, "-wasm", wasm}, strings.NewReader(in), &replayOut, &errOut); code != 0 {
+		t.Fatalf("replay exit %d: %s", code, errOut.String())
+	}
+	if got, want := replayOut.String(), `{"id":null,`+strings.TrimPrefix(strings.Split(want, `,"rule"`)[0], "{")+"}\n"; got != want {
+		t.Errorf("replay:\n got  %s want %s", got, want)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/corsfilter/corsfilter/host"
+	"github.com/corsfilter/corsfilter/policy"
 )
 
 func init() {
@@ -143,15 +144,7 @@ func parseReplayLine(line []byte) (host.Request, host.Response, json.RawMessage,
 	if req.Headers, err = pairs("headers", in.Headers); err != nil {
 		return host.Request{}, host.Response{}, nil, err
 	}
-	if req.Authority == "" {
-		// As Envoy's codecs do for HTTP/1.1: Host becomes :authority.
-		for _, h := range req.Headers {
-			if strings.EqualFold(h.Name, "host") {
-				req.Authority = h.Value
-				break
-			}
-		}
-	}
+	req.Authority = hostAuthority(req.Authority, req.Headers)
 	resp := host.Response{Status: 200}
 	if in.Upstream != nil {
 		if in.Upstream.Status != 0 {
@@ -227,4 +220,28 @@ func startVM(ctx context.Context, plugin *host.Plugin, config []byte, stderr io.
 		return nil, 1
 	}
 	return vm, 0
+}
+
+// authority is the request's :authority: the one given, else the Host
+// header's value, as Envoy's codecs make it for HTTP/1.1. explain and
+// replay share this one rule.
+func authority(given string, headers []policy.Header) string {
+	if given != "" {
+		return given
+	}
+	for _, h := range headers {
+		if strings.EqualFold(h.Name, "host") || h.Name == ":authority" {
+			return h.Value
+		}
+	}
+	return ""
+}
+
+// hostAuthority is authority over the host's header type.
+func hostAuthority(given string, headers []host.Header) string {
+	hs := make([]policy.Header, len(headers))
+	for i, h := range headers {
+		hs[i] = policy.Header{Name: h.Name, Value: h.Value}
+	}
+	return authority(given, hs)
 }

@@ -1,0 +1,194 @@
+// Package scenario is the one table of request scenarios that every runner
+// of the plugin must agree on: the filter natively under the SDK's
+// proxytest emulator (filter/), the real cors.wasm in the Envoy-emulating
+// host (e2e/), and corsctl explain (cmd/corsctl), which decides from the
+// policy alone. Each scenario says what the client receives: forwarded or
+// answered locally, the status, and every response header.
+package scenario
+
+import (
+	"slices"
+	"strings"
+)
+
+// Header is a name and a value.
+type Header = [2]string
+
+// Response is an upstream's response, or what the client receives.
+type Response struct {
+	Status  int // 0 means 200
+	Headers []Header
+}
+
+// Scenario is one request under one configuration.
+type Scenario struct {
+	Name   string
+	Config string
+
+	Method, Scheme, Authority, Path string
+	Headers                         []Header
+	Route                           string // Envoy's xds.route_name; "" for none
+
+	// Upstream is what the upstream (or a later filter's local reply)
+	// answers when the request is forwarded.
+	Upstream Response
+
+	// Want is what the client receives; Forwarded false means a local
+	// reply from the plugin.
+	Forwarded bool
+	Want      Response
+	// Rule and Verdict are corsctl explain's words for the decision.
+	Rule, Verdict string
+}
+
+// Configurations.
+const (
+	Credentialed = `{"allowed_origins":["https://app.example.com","https://*.example.org"],"allow_credentials":true,
+		"allowed_methods":["PUT","DELETE"],"allowed_request_headers":["X-CSRF-Token","Content-Type"],
+		"exposed_response_headers":["X-Request-Id"],"max_age_seconds":600}`
+	Public = `{"allowed_origins":["*"],"allowed_methods":["*"],"allowed_request_headers":["*"]}`
+	Rules  = `{"allowed_origins":["https://app.example.com"],"rules":[
+		{"name":"admin","match":{"hosts":["admin.example.com"]},"allowed_origins":[],"reject_disallowed_origins":true},
+		{"name":"writes","match":{"path_prefixes":["/orders"]},"reject_disallowed_origins":true,"allowed_methods":["PUT"]},
+		{"name":"routed","match":{"route_names":["legacy"]},"mode":"report_only"},
+		{"name":"forwarding","match":{"paths":["/fwd"]},"forward_denied_preflights":true,"debug":true},
+		{"name":"lan","match":{"paths":["/lan"]},"allow_private_network":true},
+		{"name":"off","match":{"paths":["/healthz"]},"mode":"off"},
+		{"name":"rest"}]}`
+)
+
+const (
+	app  = "https://app.example.com"
+	evil = "https://evil.example"
+)
+
+var (
+	varyPreflight = Header{"vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
+	varyOrigin    = Header{"vary", "Origin"}
+	acao          = Header{"access-control-allow-origin", app}
+	acac          = Header{"access-control-allow-credentials", "true"}
+	aceh          = Header{"access-control-expose-headers", "x-request-id"}
+	denied403     = []Header{{"content-length", "22"}, {"content-type", "text/plain"}}
+	rejected403   = []Header{{"content-length", "28"}, {"content-type", "text/plain"}}
+)
+
+func get(name, config, path string, headers ...Header) Scenario {
+	return Scenario{Name: name, Config: config, Method: "GET", Scheme: "https", Authority: "api.example.com", Path: path, Headers: headers}
+}
+
+func preflight(name, config, path, origin, method string, headers ...Header) Scenario {
+	s := get(name, config, path, append([]Header{{"origin", origin}, {"access-control-request-method", method}}, headers...)...)
+	s.Method = "OPTIONS"
+	return s
+}
+
+// All is the table.
+var All = []Scenario{
+	// The request kinds, on a credentialed configuration.
+	with(preflight("preflight allowed", Credentialed, "/", app, "PUT", Header{"access-control-request-headers", "x-csrf-token"}),
+		false, 204, "default", "ALLOWED", acao, acac, Header{"access-control-allow-methods", "PUT"},
+		Header{"access-control-allow-headers", "x-csrf-token"}, Header{"access-control-max-age", "600"}, varyPreflight),
+	with(preflight("preflight from a subdomain pattern", Credentialed, "/", "https://a.b.example.org", "DELETE"),
+		false, 204, "default", "ALLOWED", Header{"access-control-allow-origin", "https://a.b.example.org"}, acac,
+		Header{"access-control-allow-methods", "DELETE"}, Header{"access-control-max-age", "600"}, varyPreflight),
+	with(preflight("preflight denied by origin", Credentialed, "/", evil, "PUT"),
+		false, 403, "default", "DENIED", append([]Header{varyPreflight}, denied403...)...),
+	with(preflight("preflight denied by method", Credentialed, "/", app, "PATCH"),
+		false, 403, "default", "DENIED", append([]Header{varyPreflight}, denied403...)...),
+	with(preflight("preflight denied by headers", Credentialed, "/", app, "PUT", Header{"access-control-request-headers", "x-other"}),
+		false, 403, "default", "DENIED", append([]Header{varyPreflight}, denied403...)...),
+	with(preflight("preflight for a safelisted method", Credentialed, "/", app, "GET"),
+		false, 204, "default", "ALLOWED", acao, acac, Header{"access-control-max-age", "600"}, varyPreflight),
+	up(with(get("actual allowed", Credentialed, "/", Header{"origin", app}),
+		true, 200, "default", "ALLOWED", Header{"content-type", "application/json"}, acao, acac, aceh, varyOrigin),
+		200, Header{"content-type", "application/json"}),
+	with(get("actual denied", Credentialed, "/", Header{"origin", evil}),
+		true, 200, "default", "DENIED", varyOrigin),
+	with(get("not CORS", Credentialed, "/"),
+		true, 200, "default", "ALLOWED", varyOrigin),
+	with(get("repeated Origin", Credentialed, "/", Header{"origin", app}, Header{"origin", evil}),
+		true, 200, "default", "DENIED", varyOrigin),
+	with(get("oversized Origin", Credentialed, "/", Header{"origin", "https://" + strings.Repeat("a", 400) + ".example.org"}),
+		true, 200, "default", "DENIED", varyOrigin),
+
+	// The upstream's CORS headers never reach the browser; Vary merges.
+	up(with(get("permissive upstream", Credentialed, "/", Header{"origin", evil}),
+		true, 200, "default", "DENIED", Header{"x-id", "1"}, varyOrigin),
+		200, Header{"Access-Control-Allow-Origin", "*"}, Header{"access-control-allow-credentials", "true"}, Header{"x-id", "1"}),
+	up(with(get("upstream Vary and max-age", Credentialed, "/", Header{"origin", app}),
+		true, 200, "default", "ALLOWED", Header{"vary", "Accept-Encoding, Origin"}, acao, acac, aceh),
+		200, Header{"vary", "Accept-Encoding"}, Header{"access-control-max-age", "86400"}),
+	up(with(get("two upstream Vary lines", Credentialed, "/", Header{"origin", app}),
+		true, 200, "default", "ALLOWED", Header{"vary", "Accept, Accept-Language, Origin"}, acao, acac, aceh),
+		200, Header{"vary", "Accept"}, Header{"vary", "Accept-Language"}),
+	up(with(get("a later filter's 401", Credentialed, "/", Header{"origin", app}),
+		true, 401, "default", "ALLOWED", Header{"www-authenticate", "Bearer"}, acao, acac, aceh, varyOrigin),
+		401, Header{"www-authenticate", "Bearer"}),
+
+	// A public configuration answers with a literal *.
+	with(preflight("public preflight", Public, "/", evil, "PATCH", Header{"access-control-request-headers", "x-a,x-b"}),
+		false, 204, "default", "ALLOWED", Header{"access-control-allow-origin", "*"}, Header{"access-control-allow-methods", "PATCH"},
+		Header{"access-control-allow-headers", "x-a,x-b"}, Header{"vary", "Access-Control-Request-Method, Access-Control-Request-Headers"}),
+	with(get("public not CORS", Public, "/"),
+		true, 200, "default", "ALLOWED", Header{"access-control-allow-origin", "*"}),
+
+	// Rules.
+	with(get("reject a disallowed origin", Rules, "/orders/7", Header{"origin", evil}),
+		false, 403, "writes", "DENIED", append([]Header{varyOrigin}, rejected403...)...),
+	with(Scenario{Name: "same-origin POST with Origin null", Config: Rules, Method: "POST", Scheme: "https", Authority: "api.example.com",
+		Path: "/orders", Headers: []Header{{"origin", "null"}, {"sec-fetch-site", "same-origin"}}},
+		true, 200, "writes", "ALLOWED", varyOrigin),
+	with(Scenario{Name: "same-origin POST by authority", Config: Rules, Method: "POST", Scheme: "https", Authority: "api.example.com",
+		Path: "/orders", Headers: []Header{{"origin", "https://api.example.com"}}},
+		true, 200, "writes", "ALLOWED", varyOrigin),
+	with(get("empty origin list", Rules, "/", Header{"origin", app}).at("admin.example.com"),
+		false, 403, "admin", "DENIED", append([]Header{varyOrigin}, rejected403...)...),
+	with(get("host with a trailing dot", Rules, "/", Header{"origin", app}).at("admin.example.com."),
+		false, 403, "admin", "DENIED", append([]Header{varyOrigin}, rejected403...)...),
+	up(with(get("report_only by route", Rules, "/", Header{"origin", evil}).on("legacy"),
+		true, 200, "routed", "DENIED", Header{"access-control-allow-origin", "*"}),
+		200, Header{"access-control-allow-origin", "*"}),
+	up(with(preflight("forwarded denied preflight", Rules, "/fwd", evil, "PUT"),
+		true, 200, "forwarding", "DENIED", Header{"x-cors-debug", "origin not allowed"}, varyPreflight),
+		200, Header{"access-control-max-age", "86400"}),
+	with(preflight("private network access", Rules, "/lan", app, "GET", Header{"access-control-request-private-network", "true"}),
+		false, 204, "lan", "ALLOWED", acao, Header{"access-control-allow-private-network", "true"},
+		Header{"vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"}),
+	up(with(get("mode off", Rules, "/healthz", Header{"origin", evil}),
+		true, 200, "off", "UNTOUCHED", Header{"access-control-allow-origin", "*"}),
+		200, Header{"access-control-allow-origin", "*"}),
+}
+
+func with(s Scenario, forwarded bool, status int, rule, verdict string, headers ...Header) Scenario {
+	s.Forwarded, s.Want, s.Rule, s.Verdict = forwarded, Response{Status: status, Headers: headers}, rule, verdict
+	return s
+}
+
+func up(s Scenario, status int, headers ...Header) Scenario {
+	s.Upstream = Response{Status: status, Headers: headers}
+	return s
+}
+
+func (s Scenario) at(authority string) Scenario { s.Authority = authority; return s }
+
+func (s Scenario) on(route string) Scenario { s.Route = route; return s }
+
+// Equal reports whether two header lists hold the same headers, in any
+// order, with names compared case-insensitively.
+func Equal(a, b []Header) bool {
+	return slices.Equal(normalize(a), normalize(b))
+}
+
+func normalize(hs []Header) []Header {
+	out := make([]Header, len(hs))
+	for i, h := range hs {
+		out[i] = Header{strings.ToLower(h[0]), h[1]}
+	}
+	slices.SortFunc(out, func(x, y Header) int {
+		if c := strings.Compare(x[0], y[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(x[1], y[1])
+	})
+	return out
+}
