@@ -14,10 +14,17 @@
 //	 every error logged)            ├─ Forward → remember the decision
 //	                                └─ Ignore / report_only → count only
 //	                                        │
-//	                              OnHttpResponseHeaders (upstream reply or a
+//	                              response headers (upstream reply or a
 //	                              later filter's local reply, e.g. JWT 401):
-//	                              strip upstream CORS headers, add ours,
-//	                              merge Vary
+//	                              apply Decision.Response's edits (strip the
+//	                              upstream's CORS headers, set ours, one
+//	                              merged Vary)
+//
+// The SDK keeps the VM and plugin lifecycle; the ABI layer hands stream
+// callbacks to the filter directly (streams_wasip1.go), which reads header
+// maps in place and writes from reused storage, so that a stream allocates
+// nothing on the guest's heap. Natively, the SDK's proxytest drives the
+// same stream logic (stream.go) through an HttpContext adapter.
 //
 // Counters are named cors.<rule>.<outcome> (policy.Outcomes, plus
 // report_only_divergence and upstream_cors_overridden per rule) and

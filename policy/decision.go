@@ -132,13 +132,12 @@ const (
 	// Ignore means no rule governs the request (no rule matched, or the
 	// rule's mode is "off"): leave the request and its response untouched.
 	Ignore Action = iota
-	// Forward means let the request reach the upstream. On the response,
-	// remove the upstream's CORS headers (see IsUpstreamCORSHeader), add
-	// Decision.Headers and merge Decision.Vary into the response's Vary.
+	// Forward means let the request reach the upstream, then edit its
+	// response as Decision.Response says.
 	Forward
 	// Respond means answer locally with Decision.Status, Decision.Body and
-	// Decision.Headers (Decision.Vary included as a Vary header); the
-	// request never reaches the upstream.
+	// the headers of Decision.Reply; the request never reaches the
+	// upstream.
 	Respond
 )
 
