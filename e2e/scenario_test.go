@@ -12,15 +12,9 @@ import (
 // cmd/corsctl through explain: all three must agree.
 func TestScenarios(t *testing.T) {
 	requireWasm(t)
-	vms := map[string]*host.VM{}
-	parent := t
 	for _, s := range scenario.All {
 		t.Run(s.Name, func(t *testing.T) {
-			vm := vms[s.Config]
-			if vm == nil {
-				vm = newVM(parent, corsPlugin, s.Config)
-				vms[s.Config] = vm
-			}
+			vm := newVM(t, corsPlugin, s.Config)
 			req := host.Request{Method: s.Method, Scheme: s.Scheme, Authority: s.Authority, Path: s.Path}
 			for _, h := range s.Headers {
 				req.Headers = append(req.Headers, host.Header{Name: h[0], Value: h[1]})
@@ -47,6 +41,10 @@ func TestScenarios(t *testing.T) {
 			if res.Forwarded != s.Forwarded || status != s.Want.Status || !scenario.Equal(got, s.Want.Headers) {
 				t.Errorf("got forwarded %v, %d %q\nwant forwarded %v, %d %q", res.Forwarded, status, got, s.Forwarded, s.Want.Status, s.Want.Headers)
 			}
+			if n, _ := vm.Metric(s.Counter); s.Counter != "" && n != 1 {
+				t.Errorf("counter %s = %d; want 1", s.Counter, n)
+			}
+			checkHealthy(t, vm)
 		})
 	}
 }

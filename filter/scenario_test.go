@@ -54,6 +54,9 @@ func TestScenarios(t *testing.T) {
 			if forwarded != s.Forwarded || status != s.Want.Status || !scenario.Equal(got, s.Want.Headers) {
 				t.Errorf("got forwarded %v, %d %q\nwant forwarded %v, %d %q", forwarded, status, got, s.Forwarded, s.Want.Status, s.Want.Headers)
 			}
+			if n, _ := emu.GetCounterMetric(s.Counter); s.Counter != "" && n != 1 {
+				t.Errorf("counter %s = %d; want 1", s.Counter, n)
+			}
 			if faults, _ := emu.GetCounterMetric("cors.internal_fault"); faults != 0 {
 				t.Errorf("%d internal faults: %q", faults, emu.GetWarnLogs())
 			}

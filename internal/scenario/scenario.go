@@ -39,6 +39,10 @@ type Scenario struct {
 	Want      Response
 	// Rule and Verdict are corsctl explain's words for the decision.
 	Rule, Verdict string
+	// Counter is the metric the request increments, such as
+	// "cors.default.preflight_allowed" ("" when not checked); the runners
+	// with metrics check that it reads 1 on a fresh plugin.
+	Counter string
 }
 
 // Configurations.
@@ -54,7 +58,9 @@ const (
 		{"name":"forwarding","match":{"paths":["/fwd"]},"forward_denied_preflights":true,"debug":true},
 		{"name":"lan","match":{"paths":["/lan"]},"allow_private_network":true},
 		{"name":"off","match":{"paths":["/healthz"]},"mode":"off"},
+		{"name":"items","match":{"path_regexes":["^/items/[0-9]+$"]},"allowed_methods":["DELETE"]},
 		{"name":"rest"}]}`
+	Regexes = `{"allowed_origin_regexes":["^https://(app|www)\\.example\\.com(:[0-9]+)?$"],"allowed_methods":["PUT"]}`
 )
 
 const (
@@ -151,12 +157,56 @@ var All = []Scenario{
 	up(with(preflight("forwarded denied preflight", Rules, "/fwd", evil, "PUT"),
 		true, 200, "forwarding", "DENIED", Header{"x-cors-debug", "origin not allowed"}, varyPreflight),
 		200, Header{"access-control-max-age", "86400"}),
+	up(with(preflight("report_only preflight", Rules, "/", evil, "PUT").on("legacy"),
+		true, 200, "routed", "DENIED", Header{"access-control-allow-origin", "*"}),
+		200, Header{"access-control-allow-origin", "*"}),
 	with(preflight("private network access", Rules, "/lan", app, "GET", Header{"access-control-request-private-network", "true"}),
 		false, 204, "lan", "ALLOWED", acao, Header{"access-control-allow-private-network", "true"},
 		Header{"vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"}),
 	up(with(get("mode off", Rules, "/healthz", Header{"origin", evil}),
 		true, 200, "off", "UNTOUCHED", Header{"access-control-allow-origin", "*"}),
 		200, Header{"access-control-allow-origin", "*"}),
+	with(preflight("a path regex selects the rule", Rules, "/items/42", app, "DELETE"),
+		false, 204, "items", "ALLOWED", acao, Header{"access-control-allow-methods", "DELETE"}, varyPreflight),
+	with(preflight("match.hosts ignores case, a trailing dot and the port", Rules, "/", app, "GET").at("ADMIN.example.com.:443"),
+		false, 403, "admin", "DENIED", append([]Header{varyPreflight}, denied403...)...),
+	with(Scenario{Name: "OPTIONS without Access-Control-Request-Method", Config: Credentialed, Method: "OPTIONS", Scheme: "https",
+		Authority: "api.example.com", Path: "/", Headers: []Header{{"origin", app}}},
+		true, 200, "default", "ALLOWED", acao, acac, aceh, varyOrigin),
+
+	// Origin regexes, compiled by the plugin's own engine.
+	with(preflight("an origin regex with a port", Regexes, "/", "https://www.example.com:8443", "PUT"),
+		false, 204, "default", "ALLOWED", Header{"access-control-allow-origin", "https://www.example.com:8443"},
+		Header{"access-control-allow-methods", "PUT"}, varyPreflight),
+	with(preflight("an origin regex and a suffix attack", Regexes, "/", "https://www.example.com.evil.example", "PUT"),
+		false, 403, "default", "DENIED", append([]Header{varyPreflight}, denied403...)...),
+}
+
+// counters are the metrics scenarios increment, by scenario name.
+var counters = map[string]string{
+	"preflight allowed":                                     "cors.default.preflight_allowed",
+	"preflight denied by origin":                            "cors.default.preflight_denied_origin",
+	"preflight denied by method":                            "cors.default.preflight_denied_method",
+	"preflight denied by headers":                           "cors.default.preflight_denied_headers",
+	"actual allowed":                                        "cors.default.actual_allowed",
+	"actual denied":                                         "cors.default.actual_denied",
+	"not CORS":                                              "cors.default.not_cors",
+	"permissive upstream":                                   "cors.default.upstream_cors_overridden",
+	"reject a disallowed origin":                            "cors.writes.actual_denied",
+	"same-origin POST with Origin null":                     "cors.writes.same_origin",
+	"report_only by route":                                  "cors.routed.report_only_divergence",
+	"forwarded denied preflight":                            "cors.forwarding.upstream_cors_overridden",
+	"private network access":                                "cors.lan.preflight_allowed",
+	"mode off":                                              "cors.off.off",
+	"a path regex selects the rule":                         "cors.items.preflight_allowed",
+	"an origin regex and a suffix attack":                   "cors.default.preflight_denied_origin",
+	"match.hosts ignores case, a trailing dot and the port": "cors.admin.preflight_denied_origin",
+}
+
+func init() {
+	for i := range All {
+		All[i].Counter = counters[All[i].Name]
+	}
 }
 
 func with(s Scenario, forwarded bool, status int, rule, verdict string, headers ...Header) Scenario {
