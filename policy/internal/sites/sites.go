@@ -99,7 +99,11 @@ func Prove(re *regex.Regexp, secure bool, b *Budget) Result {
 	if o.Scheme != "http" && o.Scheme != "https" {
 		schemes = append(schemes, o.Scheme)
 	}
-	within, err := regex.Compile(originRegex(strings.Join(schemes, "|"), hostRegex(site, exact)))
+	quoted := make([]string, len(schemes))
+	for i, sc := range schemes {
+		quoted[i] = regexQuote(sc)
+	}
+	within, err := regex.Compile(originRegex(strings.Join(quoted, "|"), hostRegex(site, exact)))
 	if err != nil {
 		// Site and schemes are made of host and scheme characters; the
 		// expression is small. This cannot happen.
@@ -145,6 +149,9 @@ func (res Result) explain(cx string, schemes []string, secure bool) Result {
 		res.Verdict = OtherScheme
 	default:
 		res.Verdict = Outside
+		if _, exact := origins.Site(host); exact && host != res.Site {
+			break // an IP address, or a suffix itself: no suffix to name
+		}
 		if s, _ := psl.PublicSuffix(host); strings.Contains(s, ".") && !origins.IsLoopback(host) {
 			res.Suffix = s
 		}

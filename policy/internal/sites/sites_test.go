@@ -78,6 +78,11 @@ func TestProve_refusesWithCounterexample(t *testing.T) {
 		{`^https?://app\.example\.com$`, true, Insecure, "example.com"},
 		{`^http://app\.example\.com$`, true, Insecure, "example.com"},
 		{`^(https|ftp|gopher)://app\.example\.com$`, true, OtherScheme, "example.com"},
+		// The example's scheme is quoted in the site's automaton: "htt."
+		// must not stand for "http".
+		{`^(?:htt\.|https?)://app\.example\.com$`, true, Insecure, "example.com"},
+		{`^htt.://app\.example\.com$`, true, OtherScheme, "example.com"},
+		{`^(?:a\.b|a-b)://app\.example\.com$`, false, OtherScheme, "example.com"},
 		{`^[a-z]+://app\.example\.com$`, false, OtherScheme, "example.com"},
 		// Nothing a browser sends.
 		{`^https://APP\.example\.com$`, true, NoOrigin, ""},
