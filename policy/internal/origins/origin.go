@@ -5,6 +5,11 @@ package origins
 // with room for IPv6 brackets. Longer values are never allowed.
 const MaxLength = 64 + len("://") + 253 + len("[]") + len(":65535")
 
+// Alphabet holds every character of an origin Parse accepts: a scheme's
+// letters, digits, '+', '-' and '.', "://", a host's letters, digits, '-',
+// '_' and '.' or a bracketed IPv6 address, and a port's ':' and digits.
+const Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789+-._:/[]"
+
 // Origin is a parsed tuple origin. Its fields are substrings of the value it
 // was parsed from, so parsing allocates nothing.
 type Origin struct {

@@ -76,10 +76,11 @@ type Budget struct {
 // maxStates bounds one search, so that the memory it holds is bounded too.
 const maxStates = 20000
 
-// Prove decides whether re, an anchored regex, matches only origins within
-// one site. With secure, plain http is allowed only for loopback sites
-// (localhost, 127.0.0.0/8, [::1]), as for origins with credentials.
-func Prove(re *regex.Regexp, secure bool, b *Budget) Result {
+// Prove decides whether re, the automaton of an anchored regex (its DFA
+// over origins.Alphabet), matches only origins within one site. With
+// secure, plain http is allowed only for loopback sites (localhost,
+// 127.0.0.0/8, [::1]), as for origins with credentials.
+func Prove(re Automaton, secure bool, b *Budget) Result {
 	valid := validOrigin()
 	ex, st := b.search(exampleOrder, []component{{a: re}, {a: valid}})
 	switch st {
@@ -212,10 +213,10 @@ func regexQuote(s string) string {
 	return b.String()
 }
 
-// automaton is what a search needs of an automaton: deterministic states
+// Automaton is what a search needs of an automaton: deterministic states
 // of StateLen words, and which ASCII characters it cannot tell apart.
-// *regex.Regexp is one.
-type automaton interface {
+// *regex.Regexp and *regex.DFA are automata.
+type Automaton interface {
 	StateLen() int
 	Start(s []uint64)
 	Step(dst, src []uint64, r rune) (live bool)
@@ -226,7 +227,7 @@ type automaton interface {
 // component is one automaton of a search; the search looks for a string
 // that every component accepts, or, when negated, rejects.
 type component struct {
-	a       automaton
+	a       Automaton
 	negated bool
 }
 
