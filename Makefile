@@ -76,10 +76,17 @@ check: build ## gofmt, go mod tidy, go vet and staticcheck (natively and for was
 .PHONY: lint
 lint: check ## an alias of check
 
+# FUZZPKGS are the packages whose tests declare a fuzz target.
+FUZZPKGS = $(sort $(dir $(shell grep -rl --include='*_test.go' --exclude-dir=third_party --exclude-dir=build '^func Fuzz' .)))
+
 .PHONY: fuzz
-fuzz: ## run each fuzz target for FUZZTIME
-	@for f in $$($(GO) test -list '^Fuzz' ./policy | grep ^Fuzz); do \
-	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./policy || exit 1; done
+fuzz: ## run every fuzz target of every package for FUZZTIME
+	@for pkg in $(FUZZPKGS); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "$(GO) test -run '^$$' -fuzz '^$$f$$' -fuzztime $(FUZZTIME) $$pkg"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 .PHONY: bench
 bench: build ## run the benchmarks, writing build/bench.txt for benchstat
