@@ -270,9 +270,9 @@ func TestScenarios(t *testing.T) {
 	for _, tc := range scenarios {
 		t.Run(tc.desc, func(t *testing.T) {
 			vm := newVM(t, corsPlugin, tc.config)
-			res, err := vm.Stream(tc.req, func(host.Request) host.Response { return tc.upstream })
+			res, err := vm.RoundTrip(tc.req, func(host.Request) host.Response { return tc.upstream })
 			if err != nil {
-				t.Fatalf("Stream: %v", err)
+				t.Fatalf("RoundTrip: %v", err)
 			}
 			checkResult(t, res, tc.wantStatus, tc.wantForwarded, tc.want, tc.wantNoCORS)
 			checkHealthy(t, vm)
@@ -320,12 +320,12 @@ func checkHealthy(t *testing.T, vm *host.VM) {
 
 func TestLocalReplyHeaders(t *testing.T) {
 	vm := newVM(t, corsPlugin, credentialed)
-	res, err := vm.Stream(preflight(evil, "PUT", ""), func(host.Request) host.Response {
+	res, err := vm.RoundTrip(preflight(evil, "PUT", ""), func(host.Request) host.Response {
 		t.Fatal("a denied preflight reached the upstream")
 		return host.Response{}
 	})
 	if err != nil {
-		t.Fatalf("Stream: %v", err)
+		t.Fatalf("RoundTrip: %v", err)
 	}
 	if !res.LocalReply || len(res.Body) == 0 {
 		t.Fatalf("got %+v; want a local reply with a body", res)
@@ -363,8 +363,8 @@ func TestInvalidConfigRefused(t *testing.T) {
 					t.Errorf("critical logs lack %q; got:\n%s", e.Error(), critical)
 				}
 			}
-			if _, err := vm.Stream(actual("GET", app), nil); err == nil {
-				t.Errorf("Stream on a refused configuration: got nil error; want one")
+			if _, err := vm.RoundTrip(actual("GET", app), nil); err == nil {
+				t.Errorf("RoundTrip on a refused configuration: got nil error; want one")
 			}
 			checkHealthy(t, vm)
 		})
@@ -419,9 +419,9 @@ func TestRouteSelectionAndMetrics(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.desc, func(t *testing.T) {
-			res, err := vm.Stream(onRoute(tc.route), nil)
+			res, err := vm.RoundTrip(onRoute(tc.route), nil)
 			if err != nil {
-				t.Fatalf("Stream: %v", err)
+				t.Fatalf("RoundTrip: %v", err)
 			}
 			checkResult(t, res, 200, true, map[string]string{
 				"access-control-allow-origin": tc.wantACAO, "vary": tc.wantVary,
@@ -453,8 +453,8 @@ func TestMetrics(t *testing.T) {
 		actual("GET", app), actual("GET", evil), actual("GET", ""),
 	}
 	for _, r := range reqs {
-		if _, err := vm.Stream(r, permissive); err != nil {
-			t.Fatalf("Stream: %v", err)
+		if _, err := vm.RoundTrip(r, permissive); err != nil {
+			t.Fatalf("RoundTrip: %v", err)
 		}
 	}
 	want := map[string]uint64{
@@ -485,9 +485,9 @@ func TestMetrics(t *testing.T) {
 func TestReportOnlyDivergenceCounted(t *testing.T) {
 	vm := newVM(t, corsPlugin, `{"allowed_origins": ["https://app.example.com"], "mode": "report_only"}`)
 	for _, r := range []host.Request{preflight(evil, "PUT", ""), actual("GET", evil), actual("GET", app)} {
-		res, err := vm.Stream(r, nil)
+		res, err := vm.RoundTrip(r, nil)
 		if err != nil {
-			t.Fatalf("Stream: %v", err)
+			t.Fatalf("RoundTrip: %v", err)
 		}
 		if !res.Forwarded || res.Status != 200 || len(res.Headers) != 0 {
 			t.Fatalf("report_only changed the response: %+v", res)

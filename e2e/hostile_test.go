@@ -32,12 +32,12 @@ func Test_that_hostile_requests_are_denied_like_ordinary_ones(t *testing.T) {
 	for _, hr := range hostileRequests {
 		t.Run(hr.name, func(t *testing.T) {
 			vm := newVM(t, corsPlugin, credentialed)
-			want, err := vm.Stream(hr.ordinary, nil)
+			want, err := vm.RoundTrip(hr.ordinary, nil)
 			if err != nil {
 				t.Fatalf("ordinary request: %v", err)
 			}
 			vm.ResetLogs()
-			got, err := vm.Stream(hr.hostile, nil)
+			got, err := vm.RoundTrip(hr.hostile, nil)
 			if err != nil {
 				t.Fatalf("hostile request: %v", err)
 			}
@@ -81,7 +81,7 @@ func BenchmarkHostile(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			stream := func(r host.Request) time.Duration {
 				start := threadCPUTime()
-				if _, err := vm.Stream(r, nil); err != nil {
+				if _, err := vm.RoundTrip(r, nil); err != nil {
 					b.Fatal(err)
 				}
 				return threadCPUTime() - start

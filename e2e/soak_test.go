@@ -45,7 +45,7 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 	var atEarly, afterWarmup uint32
 	for i := range total {
 		s := soakRequests[i%len(soakRequests)]
-		res, err := vm.Stream(s.req, func(host.Request) host.Response { return s.up })
+		res, err := vm.RoundTrip(s.req, func(host.Request) host.Response { return s.up })
 		if err != nil {
 			t.Fatalf("stream %d (%s): %v", i, s.name, err)
 		}
@@ -71,7 +71,7 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 	if final > atEarly+2*65536 {
 		t.Errorf("linear memory grew from %d to %d bytes between stream %d and %d (more than two pages)", atEarly, final, early, total)
 	}
-	if got := vm.Streams(); got != total {
+	if got := vm.StreamsStarted(); got != total {
 		t.Errorf("streams: got %d; want %d", got, total)
 	}
 	if got, _ := vm.Metric("cors.default.preflight_allowed"); got != uint64((total+len(soakRequests)-1)/len(soakRequests)) {
@@ -103,7 +103,7 @@ func BenchmarkStream(b *testing.B) {
 				up := func(host.Request) host.Response { return s.up }
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := vm.Stream(s.req, up); err != nil {
+					if _, err := vm.RoundTrip(s.req, up); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -158,8 +158,8 @@ func (vm *VM) TickPeriod() uint32 {
 	return vm.tickPeriod
 }
 
-// Streams returns how many streams the VM has started.
-func (vm *VM) Streams() int {
+// StreamsStarted returns how many streams the VM has started.
+func (vm *VM) StreamsStarted() int {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
 	return vm.streams
