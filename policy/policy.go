@@ -179,36 +179,6 @@ func Parse(config []byte) (*Policy, error) {
 	return p, nil
 }
 
-// tooDeep reports whether JSON nests arrays and objects deeper than
-// maxDepth. It runs before any recursive parsing, so that a hostile document
-// cannot overflow the stack, which Go cannot recover from.
-func tooDeep(data []byte) bool {
-	depth, inString, escaped := 0, false, false
-	for _, c := range data {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-			if depth > maxDepth {
-				return true
-			}
-		case c == ']' || c == '}':
-			depth--
-		}
-	}
-	return false
-}
-
 func validRuleName(s string) bool {
 	if s == "" || len(s) > maxRuleName {
 		return false
@@ -369,53 +339,6 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 		r.varyPreflight += ", Access-Control-Request-Private-Network"
 	}
 	return r
-}
-
-// checkOriginRegex reports what the proof of an origin regex found: with
-// credentials, anything but containment in one site is an error; without,
-// a regex spanning sites is a warning, as "*" would be, and it returns the
-// regex so that the caller knows the rule's origins are open.
-func (d *decoder) checkOriginRegex(path, src string, res *sites.Result, credentials bool, where func(string) string) (open string) {
-	var msg string
-	reason := ReasonTooBroad
-	switch res.Verdict {
-	case sites.Within:
-		return ""
-	case sites.NoOrigin:
-		d.errs.add(path, ReasonInvalidOrigin, src, "matches no origin a browser sends (scheme://host[:port], in lower case, without a path)")
-		return ""
-	case sites.TooComplex:
-		if d.proofs.States <= 0 {
-			d.errs.add(path, ReasonOverBudget, "", "proving that the origin regexes up to here stay within one site explores more than "+
-				strconv.Itoa(maxProofStates)+" automaton states, the configuration's budget: use fewer or simpler regexes, or list origins")
-			return ""
-		}
-		reason = ReasonTooComplex
-		msg = "cannot be proven to stay within one site: its automaton is too large to explore; simplify it, or list the origins"
-	case sites.Insecure:
-		d.errs.add(path, ReasonCredentials, src, "matches "+Quote(res.Counterexample)+", a plain-http origin: with allow_credentials any network attacker could read credentialed responses; match https only, or set "+keyAllowInsecure+where(path))
-		return ""
-	case sites.OtherScheme:
-		msg = "matches " + Quote(res.Counterexample) + ", whose scheme is neither https nor that of " + Quote(res.Example)
-	case sites.Outside:
-		what := res.Site
-		if !res.Exact {
-			what += " and its subdomains"
-		}
-		msg = "matches " + Quote(res.Counterexample) + ", which is outside " + res.Site
-		if res.Suffix != "" {
-			msg += " (" + Quote(res.Suffix) + " is a public suffix: anyone can register a name under it)"
-		}
-		if credentials {
-			msg += "; with allow_credentials an origin regex must stay within one site, here " + what
-		}
-	}
-	if credentials {
-		d.errs.add(path, reason, src, msg+where(path))
-		return ""
-	}
-	d.warn(path, Quote(src)+": "+msg+"; it admits sites that anyone can register, as \"*\" does")
-	return src
 }
 
 // withStar returns a set's names with "*" first when it was listed.
