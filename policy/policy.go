@@ -105,57 +105,11 @@ func Parse(config []byte) (*Policy, error) {
 		return nil, d.errs.joined()
 	}
 
-	type source struct {
-		name  string
-		match *match
-		lv    *level
-	}
 	var sources []source
-	if !hasRules {
-		sources = []source{{name: "default", match: &match{}, lv: top}}
-	} else if !rulesV.IsArray() {
-		d.errs.add("rules", ReasonWrongType, "", "must be an array of rule objects, not "+typeName(rulesV))
+	if hasRules {
+		sources = d.rules(rulesV)
 	} else {
-		names := map[string]string{}
-		i := 0
-		rulesV.ForEach(func(_, rv gjson.Result) bool {
-			path := index("rules", i)
-			i++
-			src := source{match: &match{}, lv: &level{path: path}}
-			hasName := false
-			known := append([]string{"name", "match"}, policyKeys...)
-			if !d.object(rv, path, known, func(key string, v gjson.Result, p string) {
-				switch key {
-				case "name":
-					hasName = true
-					if s, ok := d.str(v, p); ok {
-						if validRuleName(s) {
-							if prev, dup := names[s]; dup {
-								d.errs.add(p, ReasonDuplicateName, s, "duplicate rule name (also at "+prev+")")
-							}
-							names[s] = p
-							src.name = s
-						} else {
-							d.errs.add(p, ReasonInvalidName, s, "a rule name is 1 to 64 letters, digits, '-' or '_' (it names metrics)")
-						}
-					}
-				case "match":
-					src.match = d.match(v, p)
-				default:
-					d.policyField(src.lv, key, v, p)
-				}
-			}) {
-				return true
-			}
-			if !hasName {
-				d.errs.add(path, ReasonMissing, "", "a rule needs a \"name\"")
-			}
-			sources = append(sources, src)
-			return true
-		})
-		if i == 0 {
-			d.errs.add("rules", ReasonMissing, "", "must not be empty: remove it for one catch-all policy, or add rules")
-		}
+		sources = []source{{name: "default", match: &match{}, lv: top}}
 	}
 
 	p := &Policy{}
@@ -177,6 +131,65 @@ func Parse(config []byte) (*Policy, error) {
 	}
 	p.warnings = d.warnings
 	return p, nil
+}
+
+// source is one rule as written: its name, its match and the policy fields
+// it sets itself, before they are resolved against the top level.
+type source struct {
+	name  string
+	match *match
+	lv    *level
+}
+
+// rules decodes the rules array, recording every error in d: each rule's
+// name (required, unique), its match, and its own policy fields.
+func (d *decoder) rules(v gjson.Result) []source {
+	if !v.IsArray() {
+		d.errs.add("rules", ReasonWrongType, "", "must be an array of rule objects, not "+typeName(v))
+		return nil
+	}
+	var sources []source
+	names := map[string]string{}
+	i := 0
+	v.ForEach(func(_, rv gjson.Result) bool {
+		path := index("rules", i)
+		i++
+		src := source{match: &match{}, lv: &level{path: path}}
+		hasName := false
+		known := append([]string{"name", "match"}, policyKeys...)
+		if !d.object(rv, path, known, func(key string, v gjson.Result, p string) {
+			switch key {
+			case "name":
+				hasName = true
+				if s, ok := d.str(v, p); ok {
+					if validRuleName(s) {
+						if prev, dup := names[s]; dup {
+							d.errs.add(p, ReasonDuplicateName, s, "duplicate rule name (also at "+prev+")")
+						}
+						names[s] = p
+						src.name = s
+					} else {
+						d.errs.add(p, ReasonInvalidName, s, "a rule name is 1 to 64 letters, digits, '-' or '_' (it names metrics)")
+					}
+				}
+			case "match":
+				src.match = d.match(v, p)
+			default:
+				d.policyField(src.lv, key, v, p)
+			}
+		}) {
+			return true
+		}
+		if !hasName {
+			d.errs.add(path, ReasonMissing, "", "a rule needs a \"name\"")
+		}
+		sources = append(sources, src)
+		return true
+	})
+	if i == 0 {
+		d.errs.add("rules", ReasonMissing, "", "must not be empty: remove it for one catch-all policy, or add rules")
+	}
+	return sources
 }
 
 func validRuleName(s string) bool {
