@@ -64,7 +64,7 @@ const (
 	maxProofStates = 200_000
 )
 
-// Mode is a rule's enforcement mode.
+// mode is a rule's enforcement mode.
 type mode uint8
 
 const (
@@ -96,10 +96,10 @@ func (m mode) String() string {
 	return "enforce"
 }
 
-// level holds the policy fields written at one level of the document (the
+// fields holds the policy fields written at one level of the document (the
 // top level or one rule), each decoded and validated on its own. A nil
 // pointer means the key is absent, so the field is inherited.
-type level struct {
+type fields struct {
 	path string // "" for the top level, "rules[k]" for a rule
 
 	origins         *originList
@@ -163,7 +163,7 @@ func (s nameSet) has(name string) bool {
 }
 
 // policyField decodes one policy field into lv.
-func (d *decoder) policyField(lv *level, key string, v gjson.Result, path string) {
+func (d *decoder) policyField(lv *fields, key string, v gjson.Result, path string) {
 	switch key {
 	case keyOrigins:
 		lv.origins = d.originList(v, path)
@@ -188,7 +188,7 @@ func (d *decoder) policyField(lv *level, key string, v gjson.Result, path string
 		if v.Type == gjson.Number {
 			if n := d.integer(v, path, 100, 599); n != nil {
 				if *n < 200 || *n > 299 {
-					d.errs.add(path, ReasonOutOfRange, v.Raw, "must be a 2xx status: browsers fail a preflight whose status is not ok")
+					d.errs.add(path, ProblemOutOfRange, v.Raw, "must be a 2xx status: browsers fail a preflight whose status is not ok")
 				} else {
 					lv.preflightStatus = n
 				}
@@ -201,7 +201,7 @@ func (d *decoder) policyField(lv *level, key string, v gjson.Result, path string
 			if m, ok := parseMode(s); ok {
 				lv.mode = &m
 			} else {
-				d.errs.add(path, ReasonInvalidValue, s, "must be \"enforce\", \"report_only\" or \"off\"")
+				d.errs.add(path, ProblemInvalidValue, s, "must be \"enforce\", \"report_only\" or \"off\"")
 			}
 		}
 	case keyReject:
@@ -229,15 +229,15 @@ func (d *decoder) anchoredRegex(s, path string) *regex.Regexp {
 	}
 	re, err := regex.Compile(s)
 	if err != nil {
-		d.errs.add(path, ReasonInvalidRegex, s, "does not compile: "+err.Error())
+		d.errs.add(path, ProblemInvalidRegex, s, "does not compile: "+err.Error())
 		return nil
 	}
 	if !re.Anchored() {
-		d.errs.add(path, ReasonInvalidRegex, s, "must be anchored: start with ^ and end with $ around the whole expression")
+		d.errs.add(path, ProblemInvalidRegex, s, "must be anchored: start with ^ and end with $ around the whole expression")
 		return nil
 	}
 	if d.regexBytes += re.Size(); d.regexBytes > maxRegexBytes {
-		d.errs.add(path, ReasonOverBudget, "", "the regexes up to here need more than "+strconv.Itoa(maxRegexBytes>>20)+
+		d.errs.add(path, ProblemOverBudget, "", "the regexes up to here need more than "+strconv.Itoa(maxRegexBytes>>20)+
 			" MiB of automaton tables, the budget that bounds the plugin's memory: use fewer or simpler regexes (later ones were not compiled)")
 		return nil
 	}
@@ -249,7 +249,7 @@ func (d *decoder) anchoredRegex(s, path string) *regex.Regexp {
 // when the entry is refused (check records why) or needs no listing.
 func (d *decoder) tokenList(v gjson.Result, path string, check func(item, path string) string) *tokenSet {
 	s := &tokenSet{path: path, lookup: map[string]struct{}{}}
-	ok := d.strings(v, path, true, func(item, p string) {
+	ok := d.stringList(v, path, true, func(item, p string) {
 		if item == "*" {
 			s.any, s.anyAt = true, p
 			return
@@ -271,11 +271,11 @@ func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
 	return d.tokenList(v, path, func(m, p string) string {
 		switch {
 		case !headers.IsToken(m):
-			d.errs.add(p, ReasonInvalidMethod, m, "not a valid method token")
+			d.errs.add(p, ProblemInvalidMethod, m, "not a valid method token")
 		case methods.IsForbidden(m):
-			d.errs.add(p, ReasonForbiddenMethod, m, "a forbidden method: browsers never let scripts send it")
+			d.errs.add(p, ProblemForbiddenMethod, m, "a forbidden method: browsers never let scripts send it")
 		case methods.Normalized(m) != m:
-			d.errs.add(p, ReasonInvalidMethod, m, "browsers send this method as "+Quote(methods.Normalized(m))+", and methods are case-sensitive: write "+Quote(methods.Normalized(m)))
+			d.errs.add(p, ProblemInvalidMethod, m, "browsers send this method as "+Quote(methods.Normalized(m))+", and methods are case-sensitive: write "+Quote(methods.Normalized(m)))
 		case methods.IsSafelisted(m):
 			// GET, HEAD and POST never need Access-Control-Allow-Methods.
 		default:
@@ -293,11 +293,11 @@ func (d *decoder) headerSet(v gjson.Result, path string, response bool) *tokenSe
 		name := ascii.Lower(h)
 		switch {
 		case !headers.IsToken(h) || len(h) > headers.MaxNameLength:
-			d.errs.add(p, ReasonInvalidHeader, h, "not a valid header name")
+			d.errs.add(p, ProblemInvalidHeader, h, "not a valid header name")
 		case !response && headers.IsForbiddenRequest(name):
-			d.errs.add(p, ReasonForbiddenHeader, h, "a forbidden request header: browsers never let scripts set it")
+			d.errs.add(p, ProblemForbiddenHeader, h, "a forbidden request header: browsers never let scripts set it")
 		case response && headers.IsForbiddenResponse(name):
-			d.errs.add(p, ReasonForbiddenHeader, h, "a forbidden response header: browsers never expose it to scripts")
+			d.errs.add(p, ProblemForbiddenHeader, h, "a forbidden response header: browsers never expose it to scripts")
 		case response && headers.IsSafelistedResponse(name):
 			// Scripts can always read safelisted response headers.
 		default:

@@ -42,7 +42,7 @@ func (d *decoder) warn(path, msg string) {
 // duplicate keys and keys outside known.
 func (d *decoder) object(v gjson.Result, path string, known []string, each func(key string, v gjson.Result, path string)) bool {
 	if !v.IsObject() {
-		d.errs.add(orRoot(path), ReasonWrongType, "", "must be an object, not "+typeName(v))
+		d.errs.add(orRoot(path), ProblemWrongType, "", "must be an object, not "+typeName(v))
 		return false
 	}
 	seen := make(map[string]bool)
@@ -51,13 +51,13 @@ func (d *decoder) object(v gjson.Result, path string, known []string, each func(
 		p := field(path, key)
 		switch {
 		case seen[key]:
-			d.errs.add(p, ReasonDuplicateKey, "", "duplicate key")
+			d.errs.add(p, ProblemDuplicateKey, "", "duplicate key")
 		case !slices.Contains(known, key):
 			msg := "unknown key"
 			if s := suggest(key, known); s != "" {
 				msg += " (did you mean \"" + s + "\"?)"
 			}
-			d.errs.add(p, ReasonUnknownKey, "", msg)
+			d.errs.add(p, ProblemUnknownKey, "", msg)
 		default:
 			each(key, val, p)
 		}
@@ -127,7 +127,7 @@ func typeName(v gjson.Result) string {
 
 func (d *decoder) boolean(v gjson.Result, path string) *bool {
 	if v.Type != gjson.True && v.Type != gjson.False {
-		d.errs.add(path, ReasonWrongType, "", "must be a boolean, not "+typeName(v))
+		d.errs.add(path, ProblemWrongType, "", "must be a boolean, not "+typeName(v))
 		return nil
 	}
 	b := v.Type == gjson.True
@@ -137,20 +137,20 @@ func (d *decoder) boolean(v gjson.Result, path string) *bool {
 // integer decodes a JSON number that must be an integer in [lo, hi].
 func (d *decoder) integer(v gjson.Result, path string, lo, hi int) *int {
 	if v.Type != gjson.Number {
-		d.errs.add(path, ReasonWrongType, "", "must be an integer, not "+typeName(v))
+		d.errs.add(path, ProblemWrongType, "", "must be an integer, not "+typeName(v))
 		return nil
 	}
 	n, err := strconv.Atoi(v.Raw)
 	if err != nil {
 		if strings.ContainsAny(v.Raw, ".eE") {
-			d.errs.add(path, ReasonWrongType, v.Raw, "must be an integer")
+			d.errs.add(path, ProblemWrongType, v.Raw, "must be an integer")
 		} else {
-			d.errs.add(path, ReasonOutOfRange, v.Raw, "must be between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
+			d.errs.add(path, ProblemOutOfRange, v.Raw, "must be between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
 		}
 		return nil
 	}
 	if n < lo || n > hi {
-		d.errs.add(path, ReasonOutOfRange, v.Raw, "must be between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
+		d.errs.add(path, ProblemOutOfRange, v.Raw, "must be between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
 		return nil
 	}
 	return &n
@@ -158,18 +158,18 @@ func (d *decoder) integer(v gjson.Result, path string, lo, hi int) *int {
 
 func (d *decoder) str(v gjson.Result, path string) (string, bool) {
 	if v.Type != gjson.String {
-		d.errs.add(path, ReasonWrongType, "", "must be a string, not "+typeName(v))
+		d.errs.add(path, ProblemWrongType, "", "must be a string, not "+typeName(v))
 		return "", false
 	}
 	return v.Str, true
 }
 
-// strings decodes an array of strings, calling each for every valid element.
+// stringList decodes an array of strings, calling each for every valid element.
 // An empty array is an error unless allowEmpty: a policy list may be empty,
 // meaning "none", but a match list may not (absent means "any").
-func (d *decoder) strings(v gjson.Result, path string, allowEmpty bool, each func(s, path string)) bool {
+func (d *decoder) stringList(v gjson.Result, path string, allowEmpty bool, each func(s, path string)) bool {
 	if !v.IsArray() {
-		d.errs.add(path, ReasonWrongType, "", "must be an array of strings, not "+typeName(v))
+		d.errs.add(path, ProblemWrongType, "", "must be an array of strings, not "+typeName(v))
 		return false
 	}
 	i := 0
@@ -182,7 +182,7 @@ func (d *decoder) strings(v gjson.Result, path string, allowEmpty bool, each fun
 		return true
 	})
 	if i == 0 && !allowEmpty {
-		d.errs.add(path, ReasonMissing, "", "must not be empty (remove the key instead)")
+		d.errs.add(path, ProblemMissing, "", "must not be empty (remove the key instead)")
 		return false
 	}
 	return true

@@ -93,14 +93,14 @@ func (l *regexList) sources() []string {
 func (d *decoder) originList(v gjson.Result, path string) *originList {
 	l := &originList{path: path, anyAt: -1, nullAt: -1}
 	seen := map[string]bool{}
-	ok := d.strings(v, path, true, func(s, p string) {
+	ok := d.stringList(v, path, true, func(s, p string) {
 		e := originEntry{path: p, value: s}
 		switch s {
 		case "*", "null":
 		default:
 			pat, perr := origins.ParsePattern(s)
 			if perr != nil {
-				d.errs.add(p, originReason(perr.Defect), s, perr.Detail)
+				d.errs.add(p, originProblem(perr.Defect), s, perr.Detail)
 				return
 			}
 			e.pattern = pat
@@ -145,21 +145,21 @@ func (d *decoder) originList(v gjson.Result, path string) *originList {
 	return l
 }
 
-func originReason(d origins.Defect) Reason {
+func originProblem(d origins.Defect) Problem {
 	switch d {
 	case origins.NonCanonical:
-		return ReasonNonCanonical
+		return ProblemNonCanonical
 	case origins.MisplacedWildcard:
-		return ReasonWildcard
+		return ProblemWildcard
 	case origins.OpaqueScheme:
-		return ReasonNullOrigin
+		return ProblemNullOrigin
 	}
-	return ReasonInvalidOrigin
+	return ProblemInvalidOrigin
 }
 
 func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 	l := &regexList{path: path}
-	ok := d.strings(v, path, true, func(s, p string) {
+	ok := d.stringList(v, path, true, func(s, p string) {
 		if re := d.anchoredRegex(s, p); re != nil {
 			l.paths = append(l.paths, p)
 			l.src = append(l.src, s)
@@ -178,23 +178,23 @@ func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 // regex so that the caller knows the rule's origins are open.
 func (d *decoder) checkOriginRegex(path, src string, res *sites.Result, credentials bool, where func(string) string) (open string) {
 	var msg string
-	reason := ReasonTooBroad
+	problem := ProblemTooBroad
 	switch res.Verdict {
 	case sites.Within:
 		return ""
 	case sites.NoOrigin:
-		d.errs.add(path, ReasonInvalidOrigin, src, "matches no origin a browser sends (scheme://host[:port], in lower case, without a path)")
+		d.errs.add(path, ProblemInvalidOrigin, src, "matches no origin a browser sends (scheme://host[:port], in lower case, without a path)")
 		return ""
 	case sites.TooComplex:
 		if d.proofs.States <= 0 {
-			d.errs.add(path, ReasonOverBudget, "", "proving that the origin regexes up to here stay within one site explores more than "+
+			d.errs.add(path, ProblemOverBudget, "", "proving that the origin regexes up to here stay within one site explores more than "+
 				strconv.Itoa(maxProofStates)+" automaton states, the configuration's budget: use fewer or simpler regexes, or list origins")
 			return ""
 		}
-		reason = ReasonTooComplex
+		problem = ProblemTooComplex
 		msg = "cannot be proven to stay within one site: its automaton is too large to explore; simplify it, or list the origins"
 	case sites.Insecure:
-		d.errs.add(path, ReasonCredentials, src, "matches "+Quote(res.Counterexample)+", a plain-http origin: with allow_credentials any network attacker could read credentialed responses; match https only, or set "+keyAllowInsecure+where(path))
+		d.errs.add(path, ProblemCredentials, src, "matches "+Quote(res.Counterexample)+", a plain-http origin: with allow_credentials any network attacker could read credentialed responses; match https only, or set "+keyAllowInsecure+where(path))
 		return ""
 	case sites.OtherScheme:
 		msg = "matches " + Quote(res.Counterexample) + ", whose scheme is neither https nor that of " + Quote(res.Example)
@@ -212,7 +212,7 @@ func (d *decoder) checkOriginRegex(path, src string, res *sites.Result, credenti
 		}
 	}
 	if credentials {
-		d.errs.add(path, reason, src, msg+where(path))
+		d.errs.add(path, problem, src, msg+where(path))
 		return ""
 	}
 	d.warn(path, Quote(src)+": "+msg+"; it admits sites that anyone can register, as \"*\" does")

@@ -76,22 +76,22 @@ type effective struct {
 // message reads "cors: <json path>: <problem>".
 func Parse(config []byte) (*Policy, error) {
 	if len(config) > maxConfigSize {
-		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is larger than " + strconv.Itoa(maxConfigSize>>20) + " MiB"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is larger than " + strconv.Itoa(maxConfigSize>>20) + " MiB"}
 	}
 	if ascii.TrimSpace(string(config)) == "" {
-		return nil, &Error{Reason: ReasonMissing, Msg: "the configuration is empty: at least allowed_origins is required"}
+		return nil, &Error{Problem: ProblemMissing, Msg: "the configuration is empty: at least allowed_origins is required"}
 	}
 	if !utf8.Valid(config) {
-		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is not valid UTF-8"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is not valid UTF-8"}
 	}
 	if tooDeep(config) {
-		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration nests arrays and objects deeper than " + strconv.Itoa(maxDepth) + " levels"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration nests arrays and objects deeper than " + strconv.Itoa(maxDepth) + " levels"}
 	}
 	if !gjson.ValidBytes(config) {
-		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is not valid JSON"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is not valid JSON"}
 	}
 	d := &decoder{proofs: sites.Budget{States: maxProofStates}}
-	top := &level{}
+	top := &fields{}
 	var rulesV gjson.Result
 	hasRules := false
 	ok := d.object(gjson.ParseBytes(config), "", append(policyKeys[:len(policyKeys):len(policyKeys)], "rules"), func(key string, v gjson.Result, p string) {
@@ -138,14 +138,14 @@ func Parse(config []byte) (*Policy, error) {
 type source struct {
 	name  string
 	match *match
-	lv    *level
+	lv    *fields
 }
 
 // rules decodes the rules array, recording every error in d: each rule's
 // name (required, unique), its match, and its own policy fields.
 func (d *decoder) rules(v gjson.Result) []source {
 	if !v.IsArray() {
-		d.errs.add("rules", ReasonWrongType, "", "must be an array of rule objects, not "+typeName(v))
+		d.errs.add("rules", ProblemWrongType, "", "must be an array of rule objects, not "+typeName(v))
 		return nil
 	}
 	var sources []source
@@ -154,7 +154,7 @@ func (d *decoder) rules(v gjson.Result) []source {
 	v.ForEach(func(_, rv gjson.Result) bool {
 		path := index("rules", i)
 		i++
-		src := source{match: &match{}, lv: &level{path: path}}
+		src := source{match: &match{}, lv: &fields{path: path}}
 		hasName := false
 		known := append([]string{"name", "match"}, policyKeys...)
 		if !d.object(rv, path, known, func(key string, v gjson.Result, p string) {
@@ -164,12 +164,12 @@ func (d *decoder) rules(v gjson.Result) []source {
 				if s, ok := d.str(v, p); ok {
 					if validRuleName(s) {
 						if prev, dup := names[s]; dup {
-							d.errs.add(p, ReasonDuplicateName, s, "duplicate rule name (also at "+prev+")")
+							d.errs.add(p, ProblemDuplicateName, s, "duplicate rule name (also at "+prev+")")
 						}
 						names[s] = p
 						src.name = s
 					} else {
-						d.errs.add(p, ReasonInvalidName, s, "a rule name is 1 to 64 letters, digits, '-' or '_' (it names metrics)")
+						d.errs.add(p, ProblemInvalidName, s, "a rule name is 1 to 64 letters, digits, '-' or '_' (it names metrics)")
 					}
 				}
 			case "match":
@@ -181,13 +181,13 @@ func (d *decoder) rules(v gjson.Result) []source {
 			return true
 		}
 		if !hasName {
-			d.errs.add(path, ReasonMissing, "", "a rule needs a \"name\"")
+			d.errs.add(path, ProblemMissing, "", "a rule needs a \"name\"")
 		}
 		sources = append(sources, src)
 		return true
 	})
 	if i == 0 {
-		d.errs.add("rules", ReasonMissing, "", "must not be empty: remove it for one catch-all policy, or add rules")
+		d.errs.add("rules", ProblemMissing, "", "must not be empty: remove it for one catch-all policy, or add rules")
 	}
 	return sources
 }
@@ -222,7 +222,7 @@ func deref[T any](v *T, def T) T {
 
 // compileRule resolves a rule's fields against the top level, runs the
 // checks that involve several fields, and precomputes its answers.
-func (d *decoder) compileRule(top, own *level, name string) rule {
+func (d *decoder) compileRule(top, own *fields, name string) rule {
 	// allowed_origins and allowed_origin_regexes form one origin set: a
 	// rule that sets either replaces both.
 	originsL, regexesL := top.origins, top.regexes
@@ -264,7 +264,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 		}
 		// An origin list that failed to decode was reported already.
 		if !d.hasErrorAt(keyOrigins, keyOriginRegexes, field(own.path, keyOrigins), field(own.path, keyOriginRegexes)) {
-			d.errs.add(path, ReasonNoOrigins, "", msg)
+			d.errs.add(path, ProblemNoOrigins, "", msg)
 		}
 	}
 	// open names an entry that admits origins anyone can register ("*",
@@ -277,16 +277,16 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 		if e := originsL.entry(originsL.anyAt); e != nil {
 			open = "*"
 			if credentials {
-				d.errs.add(e.path, ReasonCredentials, "*", "for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins"+where(e.path))
+				d.errs.add(e.path, ProblemCredentials, "*", "for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins"+where(e.path))
 			}
 		}
 		if e := originsL.entry(originsL.nullAt); e != nil && !allowNull {
-			d.errs.add(e.path, ReasonNullOrigin, "null", "any sandboxed iframe or data: document can claim the null origin; set "+keyAllowNull+" to allow it anyway"+where(e.path))
+			d.errs.add(e.path, ProblemNullOrigin, "null", "any sandboxed iframe or data: document can claim the null origin; set "+keyAllowNull+" to allow it anyway"+where(e.path))
 		}
 		if credentials && !allowInsecure {
 			for _, i := range originsL.insecure {
 				e := &originsL.entries[i]
-				d.errs.add(e.path, ReasonCredentials, e.value, "an http origin with allow_credentials lets any network attacker read credentialed responses: use https, or set "+keyAllowInsecure+where(e.path))
+				d.errs.add(e.path, ProblemCredentials, e.value, "an http origin with allow_credentials lets any network attacker read credentialed responses: use https, or set "+keyAllowInsecure+where(e.path))
 			}
 		}
 		for _, i := range originsL.spans {
@@ -296,7 +296,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 				why = Quote(e.pattern.Host) + " has public suffixes below it, such as " + Quote(e.suffix) + ": anyone can register a name there"
 			}
 			if credentials {
-				d.errs.add(e.path, ReasonPublicSuffix, e.value, why+"; with allow_credentials, list the origins"+where(e.path))
+				d.errs.add(e.path, ProblemPublicSuffix, e.value, why+"; with allow_credentials, list the origins"+where(e.path))
 			} else {
 				d.warn(e.path, Quote(e.value)+" admits sites that anyone can register, as \"*\" does: "+why)
 				open = e.value
@@ -321,7 +321,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 		if own.privateNetwork != nil {
 			path = field(own.path, keyPrivateNetwork)
 		}
-		d.errs.add(path, ReasonPrivateNetwork, "", "with "+Quote(open)+" in the origins, any public website could reach this service on a private network: list the origins, or set "+keyAllowPNAAny+where(path))
+		d.errs.add(path, ProblemPrivateNetwork, "", "with "+Quote(open)+" in the origins, any public website could reach this service on a private network: list the origins, or set "+keyAllowPNAAny+where(path))
 	}
 	r.staticAny = r.origins != nil && r.origins.Any() && !credentials
 
@@ -334,7 +334,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 	if exposeS != nil {
 		r.eff.expose = exposeS
 		if exposeS.any && credentials {
-			d.errs.add(exposeS.anyAt, ReasonCredentials, "*", "with allow_credentials, browsers read \"*\" as a header literally named \"*\": list the headers to expose"+where(exposeS.anyAt))
+			d.errs.add(exposeS.anyAt, ProblemCredentials, "*", "with allow_credentials, browsers read \"*\" as a header literally named \"*\": list the headers to expose"+where(exposeS.anyAt))
 		}
 		r.aceh = exposeS.joined
 	}
