@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"iter"
 	"strconv"
 	"strings"
 )
@@ -67,6 +68,31 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(e.Msg)
 	return b.String()
+}
+
+// Errors returns an iterator over the configuration errors in err, as Parse
+// returns them: err itself when it is an *Error, else every *Error in its
+// tree of joined (errors.Join) and wrapped errors, depth first, in the order
+// Parse found them. Errors of other types are skipped; Parse returns none.
+func Errors(err error) iter.Seq[*Error] {
+	return func(yield func(*Error) bool) { walkErrors(err, yield) }
+}
+
+// walkErrors yields the *Errors in err's tree and reports whether to go on.
+func walkErrors(err error, yield func(*Error) bool) bool {
+	switch err := err.(type) {
+	case *Error:
+		return yield(err)
+	case interface{ Unwrap() []error }:
+		for _, e := range err.Unwrap() {
+			if !walkErrors(e, yield) {
+				return false
+			}
+		}
+	case interface{ Unwrap() error }:
+		return walkErrors(err.Unwrap(), yield)
+	}
+	return true
 }
 
 // errs accumulates configuration errors.

@@ -1,7 +1,7 @@
 package policy_test
 
 import (
-	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,37 +137,31 @@ func TestParse_rejectsInvalidConfigs(t *testing.T) {
 			if err == nil || p != nil {
 				t.Fatalf(tmpl, tc.input, err, tc.want)
 			}
-			got := problems(err)
-			for _, w := range tc.want {
-				found := false
-				for _, g := range got {
-					found = found || g == w
-				}
-				if !found {
-					t.Errorf(tmpl, tc.input, got, tc.want)
-				}
+			if got := problems(err); !sameProblems(got, tc.want) {
+				t.Errorf(tmpl, tc.input, got, tc.want)
 			}
 		})
 	}
 }
 
-// problems flattens a joined error into (path, problem) pairs.
+// sameProblems reports whether got and want hold the same problems, as many
+// times each, in any order.
+func sameProblems(got, want []problem) bool {
+	cmp := func(a, b problem) int {
+		return strings.Compare(a.path+"\x00"+string(a.kind), b.path+"\x00"+string(b.kind))
+	}
+	got, want = slices.Clone(got), slices.Clone(want)
+	slices.SortFunc(got, cmp)
+	slices.SortFunc(want, cmp)
+	return slices.Equal(got, want)
+}
+
+// problems lists the (path, problem) pairs of a Parse error, in order.
 func problems(err error) []problem {
 	var out []problem
-	var walk func(error)
-	walk = func(err error) {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				walk(e)
-			}
-			return
-		}
-		var pe *policy.Error
-		if errors.As(err, &pe) {
-			out = append(out, problem{pe.Path, pe.Problem})
-		}
+	for e := range policy.Errors(err) {
+		out = append(out, problem{e.Path, e.Problem})
 	}
-	walk(err)
 	return out
 }
 
@@ -186,15 +180,8 @@ func TestParse_reportsEveryErrorAtOnce(t *testing.T) {
 		{"rules[1].preflight_status", policy.ProblemOutOfRange},
 		{"allowed_origins[1]", policy.ProblemNullOrigin},
 	}
-	got := problems(err)
-	for _, w := range want {
-		found := false
-		for _, g := range got {
-			found = found || g == w
-		}
-		if !found {
-			t.Errorf("missing %v in %v", w, got)
-		}
+	if got := problems(err); !sameProblems(got, want) {
+		t.Errorf("policy.Parse(%s):\n got  %v\n want %v", input, got, want)
 	}
 }
 
