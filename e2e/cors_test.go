@@ -358,7 +358,7 @@ func TestInvalidConfigRefused(t *testing.T) {
 				t.Fatalf("Configure: got %v; want ErrConfigRefused", err)
 			}
 			critical := strings.Join(vm.Logs(host.LogCritical), "\n")
-			for _, e := range unjoin(perr) {
+			for e := range policy.Errors(perr) {
 				if !strings.Contains(critical, e.Error()) {
 					t.Errorf("critical logs lack %q; got:\n%s", e.Error(), critical)
 				}
@@ -378,18 +378,6 @@ func TestInvalidConfigRefused(t *testing.T) {
 			t.Fatalf("no critical log for an empty configuration")
 		}
 	})
-}
-
-// unjoin returns the errors joined in err (err itself if not joined).
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, unjoin(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }
 
 // routed selects rules by Envoy's route name.
