@@ -9,7 +9,7 @@ import (
 	"github.com/corsfilter/corsfilter/host"
 )
 
-// The hostile values of product.md §6: a 64 KiB Origin, and a preflight
+// The hostile values of docs/spec.md §6: a 64 KiB Origin, and a preflight
 // asking for 10,000 request headers.
 var (
 	hugeOrigin = "https://" + strings.Repeat("a", 64<<10-len("https://.example")) + ".example"
@@ -63,7 +63,7 @@ func vary(res host.Result) string {
 	return absent
 }
 
-// BenchmarkHostile runs each hostile request of product.md §6 interleaved
+// BenchmarkHostile runs each hostile request of docs/spec.md §6 interleaved
 // with its ordinary denied counterpart on one VM, through cors.wasm, and
 // reports the ratio of their costs in thread CPU time as hostile/ordinary
 // (budget: ≤ 2), with each cost per stream (ordinary-ns/stream,

@@ -36,7 +36,7 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 	// most one page of growth from 50k to 100k (a leak of 2 bytes per
 	// stream would exceed it), and at most two from 10k to 100k.
 	// CORS_SOAK_STREAMS raises the count, e.g. to the 1,000,000 streams of
-	// product.md §6; the warm-up points stay where the heap settles.
+	// docs/spec.md §6; the warm-up points stay where the heap settles.
 	const early, warmup = 10_000, 50_000
 	total := 100_000
 	if n, err := strconv.Atoi(os.Getenv("CORS_SOAK_STREAMS")); err == nil && n > warmup {

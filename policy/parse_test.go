@@ -14,7 +14,7 @@ type problem struct {
 	kind policy.Problem
 }
 
-// invalidConfigs each break one validation rule of product.md §2. Every case
+// invalidConfigs each break one validation rule of docs/spec.md §2. Every case
 // fails if the rule it names is removed from Parse.
 var invalidConfigs = []struct {
 	desc  string

@@ -70,8 +70,8 @@ type effective struct {
 	allowNull, allowInsecure, allowPNAAny bool
 }
 
-// Parse decodes, validates and compiles a plugin configuration (product.md
-// §2). It either returns a usable Policy or refuses the whole configuration
+// Parse decodes, validates and compiles a plugin configuration
+// (docs/spec.md §2). It either returns a usable Policy or refuses the whole configuration
 // with every problem found, joined with errors.Join; each is an *Error whose
 // message reads "cors: <json path>: <problem>".
 func Parse(config []byte) (*Policy, error) {

@@ -179,7 +179,7 @@ func TestWildcards_wholePublicSuffixList(t *testing.T) {
 	}
 }
 
-// TestOriginSets_inheritAsOneAndEmptyMeansNone checks product.md §2: the
+// TestOriginSets_inheritAsOneAndEmptyMeansNone checks docs/spec.md §2: the
 // origin lists form one set for inheritance, and an explicit empty list is
 // "none", overriding the top level.
 func TestOriginSets_inheritAsOneAndEmptyMeansNone(t *testing.T) {
