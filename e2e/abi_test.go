@@ -12,7 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-// abiMaxWasmSize is the size budget of product.md §6 for a stripped plugin
+// abiMaxWasmSize is the size budget of docs/spec.md §6 for a stripped plugin
 // (-trimpath -ldflags="-s -w"): 3.5 MB, read strictly as 3,500,000 bytes.
 const abiMaxWasmSize = 3_500_000
 

@@ -86,12 +86,12 @@ func checkHealthy(t *testing.T, vm *host.VM) {
 
 func TestLocalReplyHeaders(t *testing.T) {
 	vm := newVM(t, corsPlugin, credentialed)
-	res, err := vm.Stream(preflight(evil, "PUT", ""), func(host.Request) host.Response {
+	res, err := vm.RoundTrip(preflight(evil, "PUT", ""), func(host.Request) host.Response {
 		t.Fatal("a denied preflight reached the upstream")
 		return host.Response{}
 	})
 	if err != nil {
-		t.Fatalf("Stream: %v", err)
+		t.Fatalf("RoundTrip: %v", err)
 	}
 	if !res.LocalReply || len(res.Body) == 0 {
 		t.Fatalf("got %+v; want a local reply with a body", res)
@@ -124,13 +124,13 @@ func TestInvalidConfigRefused(t *testing.T) {
 				t.Fatalf("Configure: got %v; want ErrConfigRefused", err)
 			}
 			critical := strings.Join(vm.Logs(host.LogCritical), "\n")
-			for _, e := range unjoin(perr) {
+			for e := range policy.Errors(perr) {
 				if !strings.Contains(critical, e.Error()) {
 					t.Errorf("critical logs lack %q; got:\n%s", e.Error(), critical)
 				}
 			}
-			if _, err := vm.Stream(actual("GET", app), nil); err == nil {
-				t.Errorf("Stream on a refused configuration: got nil error; want one")
+			if _, err := vm.RoundTrip(actual("GET", app), nil); err == nil {
+				t.Errorf("RoundTrip on a refused configuration: got nil error; want one")
 			}
 			checkHealthy(t, vm)
 		})
@@ -144,18 +144,6 @@ func TestInvalidConfigRefused(t *testing.T) {
 			t.Fatalf("no critical log for an empty configuration")
 		}
 	})
-}
-
-// unjoin returns the errors joined in err (err itself if not joined).
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, unjoin(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }
 
 // routed selects rules by Envoy's route name.
@@ -185,9 +173,9 @@ func TestRouteSelectionAndMetrics(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.desc, func(t *testing.T) {
-			res, err := vm.Stream(onRoute(tc.route), nil)
+			res, err := vm.RoundTrip(onRoute(tc.route), nil)
 			if err != nil {
-				t.Fatalf("Stream: %v", err)
+				t.Fatalf("RoundTrip: %v", err)
 			}
 			checkResult(t, res, 200, true, map[string]string{
 				"access-control-allow-origin": tc.wantACAO, "vary": tc.wantVary,
@@ -219,8 +207,8 @@ func TestMetrics(t *testing.T) {
 		actual("GET", app), actual("GET", evil), actual("GET", ""),
 	}
 	for _, r := range reqs {
-		if _, err := vm.Stream(r, permissive); err != nil {
-			t.Fatalf("Stream: %v", err)
+		if _, err := vm.RoundTrip(r, permissive); err != nil {
+			t.Fatalf("RoundTrip: %v", err)
 		}
 	}
 	want := map[string]uint64{
@@ -251,9 +239,9 @@ func TestMetrics(t *testing.T) {
 func TestReportOnlyDivergenceCounted(t *testing.T) {
 	vm := newVM(t, corsPlugin, `{"allowed_origins": ["https://app.example.com"], "mode": "report_only"}`)
 	for _, r := range []host.Request{preflight(evil, "PUT", ""), actual("GET", evil), actual("GET", app)} {
-		res, err := vm.Stream(r, nil)
+		res, err := vm.RoundTrip(r, nil)
 		if err != nil {
-			t.Fatalf("Stream: %v", err)
+			t.Fatalf("RoundTrip: %v", err)
 		}
 		if !res.Forwarded || res.Status != 200 || len(res.Headers) != 0 {
 			t.Fatalf("report_only changed the response: %+v", res)

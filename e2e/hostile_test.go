@@ -9,7 +9,7 @@ import (
 	"github.com/corsfilter/corsfilter/host"
 )
 
-// The hostile values of product.md §6: a 64 KiB Origin, and a preflight
+// The hostile values of docs/spec.md §6: a 64 KiB Origin, and a preflight
 // asking for 10,000 request headers.
 var (
 	hugeOrigin = "https://" + strings.Repeat("a", 64<<10-len("https://.example")) + ".example"
@@ -32,12 +32,12 @@ func Test_that_hostile_requests_are_denied_like_ordinary_ones(t *testing.T) {
 	for _, hr := range hostileRequests {
 		t.Run(hr.name, func(t *testing.T) {
 			vm := newVM(t, corsPlugin, credentialed)
-			want, err := vm.Stream(hr.ordinary, nil)
+			want, err := vm.RoundTrip(hr.ordinary, nil)
 			if err != nil {
 				t.Fatalf("ordinary request: %v", err)
 			}
 			vm.ResetLogs()
-			got, err := vm.Stream(hr.hostile, nil)
+			got, err := vm.RoundTrip(hr.hostile, nil)
 			if err != nil {
 				t.Fatalf("hostile request: %v", err)
 			}
@@ -63,7 +63,7 @@ func vary(res host.Result) string {
 	return absent
 }
 
-// BenchmarkHostile runs each hostile request of product.md §6 interleaved
+// BenchmarkHostile runs each hostile request of docs/spec.md §6 interleaved
 // with its ordinary denied counterpart on one VM, through cors.wasm, and
 // reports the ratio of their costs in thread CPU time as hostile/ordinary
 // (budget: ≤ 2), with each cost per stream (ordinary-ns/stream,
@@ -81,7 +81,7 @@ func BenchmarkHostile(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			stream := func(r host.Request) time.Duration {
 				start := threadCPUTime()
-				if _, err := vm.Stream(r, nil); err != nil {
+				if _, err := vm.RoundTrip(r, nil); err != nil {
 					b.Fatal(err)
 				}
 				return threadCPUTime() - start

@@ -26,7 +26,7 @@ func TestScenarios(t *testing.T) {
 			for _, h := range s.Upstream.Headers {
 				resp.Headers = append(resp.Headers, host.Header{Name: h[0], Value: h[1]})
 			}
-			res, err := vm.Stream(req, func(host.Request) host.Response { return resp })
+			res, err := vm.RoundTrip(req, func(host.Request) host.Response { return resp })
 			if err != nil {
 				t.Fatal(err)
 			}

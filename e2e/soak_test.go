@@ -36,7 +36,7 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 	// most one page of growth from 50k to 100k (a leak of 2 bytes per
 	// stream would exceed it), and at most two from 10k to 100k.
 	// CORS_SOAK_STREAMS raises the count, e.g. to the 1,000,000 streams of
-	// product.md §6; the warm-up points stay where the heap settles.
+	// docs/spec.md §6; the warm-up points stay where the heap settles.
 	const early, warmup = 10_000, 50_000
 	total := 100_000
 	if n, err := strconv.Atoi(os.Getenv("CORS_SOAK_STREAMS")); err == nil && n > warmup {
@@ -45,7 +45,7 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 	var atEarly, afterWarmup uint32
 	for i := range total {
 		s := soakRequests[i%len(soakRequests)]
-		res, err := vm.Stream(s.req, func(host.Request) host.Response { return s.up })
+		res, err := vm.RoundTrip(s.req, func(host.Request) host.Response { return s.up })
 		if err != nil {
 			t.Fatalf("stream %d (%s): %v", i, s.name, err)
 		}
@@ -71,7 +71,7 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 	if final > atEarly+2*65536 {
 		t.Errorf("linear memory grew from %d to %d bytes between stream %d and %d (more than two pages)", atEarly, final, early, total)
 	}
-	if got := vm.Streams(); got != total {
+	if got := vm.StreamsStarted(); got != total {
 		t.Errorf("streams: got %d; want %d", got, total)
 	}
 	if got, _ := vm.Metric("cors.default.preflight_allowed"); got != uint64((total+len(soakRequests)-1)/len(soakRequests)) {
@@ -103,7 +103,7 @@ func BenchmarkStream(b *testing.B) {
 				up := func(host.Request) host.Response { return s.up }
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := vm.Stream(s.req, up); err != nil {
+					if _, err := vm.RoundTrip(s.req, up); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
@@ -86,10 +87,7 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 
 // logConfigErrors logs every configuration error on its own line.
 func logConfigErrors(err error) {
-	errs := []error{err}
-	if joined, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = joined.Unwrap()
-	}
+	errs := slices.Collect(policy.Errors(err))
 	proxywasm.LogCritical("cors: invalid plugin configuration: " + strconv.Itoa(len(errs)) + " error(s)")
 	for _, e := range errs {
 		proxywasm.LogCritical(e.Error())

@@ -131,12 +131,12 @@ func TestProbe_properties_and_poll_oneoff(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.desc, func(t *testing.T) {
 			vm := newProbeVM(t, probe{}, WithPollOneoff(tc.poll))
-			res, err := vm.Stream(Request{Method: "GET", Authority: "a", Path: "/", Properties: tc.props}, nil)
+			res, err := vm.RoundTrip(Request{Method: "GET", Authority: "a", Path: "/", Properties: tc.props}, nil)
 			if err != nil {
-				t.Fatalf("Stream: %v", err)
+				t.Fatalf("RoundTrip: %v", err)
 			}
 			if !res.Forwarded || res.Status != 200 {
-				t.Fatalf("Stream: got %+v; want forwarded 200", res)
+				t.Fatalf("RoundTrip: got %+v; want forwarded 200", res)
 			}
 			if got := vm.u32(t, addrPropStat); got != tc.wantStatus {
 				t.Fatalf("proxy_get_property status: got %d; want %d", got, tc.wantStatus)
@@ -179,16 +179,16 @@ func TestProbe_restricted_callbacks(t *testing.T) {
 	t.Run("proxy_get_property inside proxy_on_memory_allocate kills the VM", func(t *testing.T) {
 		vm := newProbeVM(t, probe{mallocGetsProperty: true})
 		req := Request{Method: "GET", Authority: "a", Path: "/", Properties: map[string]string{"xds.route_name": "api"}}
-		_, err := vm.Stream(req, nil)
+		_, err := vm.RoundTrip(req, nil)
 		if !errors.Is(err, ErrRestrictedCallback) {
-			t.Fatalf("Stream: got %v; want ErrRestrictedCallback", err)
+			t.Fatalf("RoundTrip: got %v; want ErrRestrictedCallback", err)
 		}
 		want := []Violation{{Phase: "proxy_on_memory_allocate", Function: "env.proxy_get_property"}}
 		if got := vm.Violations(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("Violations: got %v; want %v", got, want)
 		}
-		if _, err := vm.Stream(req, nil); err == nil || vm.Err() == nil {
-			t.Fatalf("Stream after the VM died: got nil error; want the VM's error")
+		if _, err := vm.RoundTrip(req, nil); err == nil || vm.Err() == nil {
+			t.Fatalf("RoundTrip after the VM died: got nil error; want the VM's error")
 		}
 	})
 }
@@ -270,8 +270,8 @@ func TestNoop_lifecycle(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 	defer vm.Close(ctx)
-	if _, err := vm.Stream(Request{Method: "GET"}, nil); err == nil {
-		t.Fatalf("Stream before Configure: got nil error; want one")
+	if _, err := vm.RoundTrip(Request{Method: "GET"}, nil); err == nil {
+		t.Fatalf("RoundTrip before Configure: got nil error; want one")
 	}
 	if err := vm.Configure(nil); err != nil {
 		t.Fatalf("Configure: %v", err)
@@ -283,7 +283,7 @@ func TestNoop_lifecycle(t *testing.T) {
 		return Response{Status: 201, Headers: []Header{{"X-Up", r.Path}}, Body: []byte("hi")}
 	}
 	for i := range 2000 {
-		res, err := vm.Stream(Request{Method: "POST", Authority: "a.example", Path: "/p", Headers: []Header{{"Origin", "https://o.example"}}, Body: []byte("x")}, upstream)
+		res, err := vm.RoundTrip(Request{Method: "POST", Authority: "a.example", Path: "/p", Headers: []Header{{"Origin", "https://o.example"}}, Body: []byte("x")}, upstream)
 		if err != nil {
 			t.Fatalf("stream %d: %v", i, err)
 		}
@@ -291,7 +291,7 @@ func TestNoop_lifecycle(t *testing.T) {
 			t.Fatalf("stream %d: got %+v; want the upstream's 201", i, res)
 		}
 	}
-	if got := vm.Streams(); got != 2000 {
+	if got := vm.StreamsStarted(); got != 2000 {
 		t.Fatalf("Streams: got %d; want 2000", got)
 	}
 	if v := vm.Violations(); len(v) != 0 {

@@ -382,10 +382,11 @@ func LocalReply(status int, headers []Header, body []byte) Response {
 	return Response{Status: status, Headers: h, Body: body}
 }
 
-// Stream runs one whole stream: [VM.StartStream], then upstream (unless the
-// plugin answered locally) with the request as forwarded, then
-// [Stream.Finish]. A nil upstream answers 200 without headers.
-func (vm *VM) Stream(req Request, upstream func(Request) Response) (Result, error) {
+// RoundTrip runs one whole stream, as a client sees it: [VM.StartStream],
+// then upstream (unless the plugin answered locally) with the request as
+// forwarded, then [Stream.Finish]. A nil upstream answers 200 without
+// headers.
+func (vm *VM) RoundTrip(req Request, upstream func(Request) Response) (Result, error) {
 	s, err := vm.StartStream(req)
 	if err != nil {
 		return Result{}, err

@@ -35,7 +35,7 @@ func (m *match) catchAll() bool {
 func (d *decoder) match(v gjson.Result, path string) *match {
 	m := &match{}
 	d.object(v, path, matchKeys, func(key string, v gjson.Result, p string) {
-		d.strings(v, p, false, func(s, ep string) {
+		d.stringList(v, p, false, func(s, ep string) {
 			switch key {
 			case "hosts":
 				if h, ok := d.hostPattern(s, ep); ok {
@@ -43,7 +43,7 @@ func (d *decoder) match(v gjson.Result, path string) *match {
 				}
 			case "paths", "path_prefixes":
 				if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, "?# \t\r\n\x00") {
-					d.errs.add(ep, ReasonInvalidMatch, s, "must start with \"/\" and have no query, fragment, space or control character")
+					d.errs.add(ep, ProblemInvalidMatch, s, "must start with \"/\" and have no query, fragment, space or control character")
 				} else if key == "paths" {
 					m.paths = append(m.paths, s)
 				} else {
@@ -56,18 +56,18 @@ func (d *decoder) match(v gjson.Result, path string) *match {
 				}
 			case "route_names":
 				if s == "" {
-					d.errs.add(ep, ReasonInvalidMatch, s, "must not be empty")
+					d.errs.add(ep, ProblemInvalidMatch, s, "must not be empty")
 				} else {
 					m.routes = append(m.routes, s)
 				}
 			case "methods":
 				switch {
 				case s == "*":
-					d.errs.add(ep, ReasonInvalidMethod, s, "matches no method: remove match.methods to match every method")
+					d.errs.add(ep, ProblemInvalidMethod, s, "matches no method: remove match.methods to match every method")
 				case !headers.IsToken(s):
-					d.errs.add(ep, ReasonInvalidMethod, s, "not a valid method token")
+					d.errs.add(ep, ProblemInvalidMethod, s, "not a valid method token")
 				case methods.Normalized(s) != s:
-					d.errs.add(ep, ReasonInvalidMethod, s, "browsers send this method as \""+methods.Normalized(s)+"\", and methods are case-sensitive")
+					d.errs.add(ep, ProblemInvalidMethod, s, "browsers send this method as \""+methods.Normalized(s)+"\", and methods are case-sensitive")
 				default:
 					m.methods = append(m.methods, s)
 				}
@@ -85,19 +85,19 @@ func (d *decoder) hostPattern(s, path string) (string, bool) {
 	name := strings.TrimPrefix(h, "*.")
 	switch {
 	case name == "":
-		d.errs.add(path, ReasonInvalidMatch, s, "empty host")
+		d.errs.add(path, ProblemInvalidMatch, s, "empty host")
 	case strings.Contains(name, "*"):
-		d.errs.add(path, ReasonWildcard, s, "a wildcard is allowed only as a leading \"*.\" label")
+		d.errs.add(path, ProblemWildcard, s, "a wildcard is allowed only as a leading \"*.\" label")
 	case name[0] == '[':
 		if wild || !origins.IsIPv6Literal(name) {
-			d.errs.add(path, ReasonInvalidMatch, s, "not a valid bracketed IPv6 address")
+			d.errs.add(path, ProblemInvalidMatch, s, "not a valid bracketed IPv6 address")
 		} else {
 			return name, true
 		}
 	case strings.Contains(name, ":"):
-		d.errs.add(path, ReasonInvalidMatch, s, "hosts match without the port: remove it")
+		d.errs.add(path, ProblemInvalidMatch, s, "hosts match without the port: remove it")
 	case !validHostName(name):
-		d.errs.add(path, ReasonInvalidMatch, s, "not a valid host name")
+		d.errs.add(path, ProblemInvalidMatch, s, "not a valid host name")
 	default:
 		if wild {
 			return "." + name, true

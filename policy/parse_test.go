@@ -1,7 +1,7 @@
 package policy_test
 
 import (
-	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,11 +10,11 @@ import (
 
 // problem is one expected configuration error: where, and why.
 type problem struct {
-	path   string
-	reason policy.Reason
+	path string
+	kind policy.Problem
 }
 
-// invalidConfigs each break one validation rule of product.md §2. Every case
+// invalidConfigs each break one validation rule of docs/spec.md §2. Every case
 // fails if the rule it names is removed from Parse.
 var invalidConfigs = []struct {
 	desc  string
@@ -22,110 +22,110 @@ var invalidConfigs = []struct {
 	want  []problem
 }{
 	// Syntax and schema.
-	{desc: "not JSON", input: `{"allowed_origins": [`, want: []problem{{"", policy.ReasonInvalidJSON}}},
-	{desc: "empty document", input: ``, want: []problem{{"", policy.ReasonMissing}}},
-	{desc: "top level not an object", input: `["https://a.example"]`, want: []problem{{"(root)", policy.ReasonWrongType}}},
-	{desc: "unknown key", input: `{"allowed_origins":["https://a.example"],"alowed_methods":["PUT"]}`, want: []problem{{"alowed_methods", policy.ReasonUnknownKey}}},
-	{desc: "unknown key in a rule", input: `{"rules":[{"name":"a","allowed_origins":["https://a.example"],"credentials":true}]}`, want: []problem{{"rules[0].credentials", policy.ReasonUnknownKey}}},
-	{desc: "unknown key in match", input: `{"rules":[{"name":"a","match":{"path":["/x"]},"allowed_origins":["https://a.example"]}]}`, want: []problem{{"rules[0].match.path", policy.ReasonUnknownKey}}},
-	{desc: "duplicate key", input: `{"allowed_origins":["https://a.example"],"allowed_origins":["https://b.example"]}`, want: []problem{{"allowed_origins", policy.ReasonDuplicateKey}}},
-	{desc: "string where a list is expected", input: `{"allowed_origins":"https://a.example"}`, want: []problem{{"allowed_origins", policy.ReasonWrongType}}},
-	{desc: "number in a string list", input: `{"allowed_origins":["https://a.example",3]}`, want: []problem{{"allowed_origins[1]", policy.ReasonWrongType}}},
-	{desc: "string where a boolean is expected", input: `{"allowed_origins":["https://a.example"],"allow_credentials":"true"}`, want: []problem{{"allow_credentials", policy.ReasonWrongType}}},
-	{desc: "null where a boolean is expected", input: `{"allowed_origins":["https://a.example"],"debug":null}`, want: []problem{{"debug", policy.ReasonWrongType}}},
-	{desc: "string where an integer is expected", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":"600"}`, want: []problem{{"max_age_seconds", policy.ReasonWrongType}}},
-	{desc: "fractional max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":1.5}`, want: []problem{{"max_age_seconds", policy.ReasonWrongType}}},
-	{desc: "rules not an array", input: `{"rules":{"name":"a"}}`, want: []problem{{"rules", policy.ReasonWrongType}}},
-	{desc: "empty rules", input: `{"allowed_origins":["https://a.example"],"rules":[]}`, want: []problem{{"rules", policy.ReasonMissing}}},
-	{desc: "invalid mode", input: `{"allowed_origins":["https://a.example"],"mode":"audit"}`, want: []problem{{"mode", policy.ReasonInvalidValue}}},
+	{desc: "not JSON", input: `{"allowed_origins": [`, want: []problem{{"", policy.ProblemInvalidJSON}}},
+	{desc: "empty document", input: ``, want: []problem{{"", policy.ProblemMissing}}},
+	{desc: "top level not an object", input: `["https://a.example"]`, want: []problem{{"(root)", policy.ProblemWrongType}}},
+	{desc: "unknown key", input: `{"allowed_origins":["https://a.example"],"alowed_methods":["PUT"]}`, want: []problem{{"alowed_methods", policy.ProblemUnknownKey}}},
+	{desc: "unknown key in a rule", input: `{"rules":[{"name":"a","allowed_origins":["https://a.example"],"credentials":true}]}`, want: []problem{{"rules[0].credentials", policy.ProblemUnknownKey}}},
+	{desc: "unknown key in match", input: `{"rules":[{"name":"a","match":{"path":["/x"]},"allowed_origins":["https://a.example"]}]}`, want: []problem{{"rules[0].match.path", policy.ProblemUnknownKey}}},
+	{desc: "duplicate key", input: `{"allowed_origins":["https://a.example"],"allowed_origins":["https://b.example"]}`, want: []problem{{"allowed_origins", policy.ProblemDuplicateKey}}},
+	{desc: "string where a list is expected", input: `{"allowed_origins":"https://a.example"}`, want: []problem{{"allowed_origins", policy.ProblemWrongType}}},
+	{desc: "number in a string list", input: `{"allowed_origins":["https://a.example",3]}`, want: []problem{{"allowed_origins[1]", policy.ProblemWrongType}}},
+	{desc: "string where a boolean is expected", input: `{"allowed_origins":["https://a.example"],"allow_credentials":"true"}`, want: []problem{{"allow_credentials", policy.ProblemWrongType}}},
+	{desc: "null where a boolean is expected", input: `{"allowed_origins":["https://a.example"],"debug":null}`, want: []problem{{"debug", policy.ProblemWrongType}}},
+	{desc: "string where an integer is expected", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":"600"}`, want: []problem{{"max_age_seconds", policy.ProblemWrongType}}},
+	{desc: "fractional max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":1.5}`, want: []problem{{"max_age_seconds", policy.ProblemWrongType}}},
+	{desc: "rules not an array", input: `{"rules":{"name":"a"}}`, want: []problem{{"rules", policy.ProblemWrongType}}},
+	{desc: "empty rules", input: `{"allowed_origins":["https://a.example"],"rules":[]}`, want: []problem{{"rules", policy.ProblemMissing}}},
+	{desc: "invalid mode", input: `{"allowed_origins":["https://a.example"],"mode":"audit"}`, want: []problem{{"mode", policy.ProblemInvalidValue}}},
 
 	// Origins.
-	{desc: "no origins at all", input: `{"allow_credentials":true}`, want: []problem{{"allowed_origins", policy.ReasonNoOrigins}}},
-	{desc: "rule with no effective origins", input: `{"rules":[{"name":"a","allowed_origins":["https://a.example"]},{"name":"b","match":{"paths":["/b"]}}]}`, want: []problem{{"rules[1]", policy.ReasonNoOrigins}}},
-	{desc: "any origin with credentials", input: `{"allowed_origins":["*"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
-	{desc: "inherited any origin with a rule's credentials", input: `{"allowed_origins":["*"],"rules":[{"name":"w","allow_credentials":true}]}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
-	{desc: "null without opt-in", input: `{"allowed_origins":["null"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNullOrigin}}},
-	{desc: "file scheme", input: `{"allowed_origins":["file://"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNullOrigin}}},
-	{desc: "upper-case host", input: `{"allowed_origins":["https://App.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "upper-case scheme", input: `{"allowed_origins":["HTTPS://app.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "default https port", input: `{"allowed_origins":["https://app.example.com:443"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "default http port", input: `{"allowed_origins":["http://app.example.com:80"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "trailing slash", input: `{"allowed_origins":["https://app.example.com/"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "path", input: `{"allowed_origins":["https://app.example.com/app"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "userinfo", input: `{"allowed_origins":["https://user@app.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "trailing dot", input: `{"allowed_origins":["https://app.example.com."]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "non-ASCII host", input: `{"allowed_origins":["https://bücher.example"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "non-canonical IPv4", input: `{"allowed_origins":["http://127.000.0.1:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "non-canonical IPv6", input: `{"allowed_origins":["http://[0:0:0:0:0:0:0:1]:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "port leading zero", input: `{"allowed_origins":["https://a.example:08443"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "port out of range", input: `{"allowed_origins":["https://a.example:70000"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
-	{desc: "no scheme", input: `{"allowed_origins":["app.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
-	{desc: "wildcard inside a label", input: `{"allowed_origins":["https://app*.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
-	{desc: "wildcard in the middle", input: `{"allowed_origins":["https://a.*.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
-	{desc: "wildcard scheme", input: `{"allowed_origins":["*://a.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
-	{desc: "partial port wildcard", input: `{"allowed_origins":["http://localhost:30*"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
-	{desc: "wildcard prefix without dot", input: `{"allowed_origins":["https://*example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
-	{desc: "rs/cors style prefix wildcard", input: `{"allowed_origins":["h*"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
-	{desc: "wildcard over a TLD", input: `{"allowed_origins":["https://*.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
-	{desc: "wildcard over a ccTLD second level", input: `{"allowed_origins":["https://*.co.uk"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
-	{desc: "wildcard over shared hosting", input: `{"allowed_origins":["https://*.github.io"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
-	{desc: "wildcard over an IP", input: `{"allowed_origins":["http://*.0.0.1"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonWildcard}}},
-	{desc: "http origin with credentials", input: `{"allowed_origins":["http://app.example.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
-	{desc: "http subdomain pattern with credentials", input: `{"allowed_origins":["http://*.example.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonCredentials}}},
-	{desc: "regex that does not compile", input: `{"allowed_origin_regexes":["^https://(a\\.example$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
-	{desc: "unanchored regex", input: `{"allowed_origin_regexes":["https://a\\.example"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
-	{desc: "regex anchored on one side", input: `{"allowed_origin_regexes":["^https://a\\.example"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
-	{desc: "regex anchored per alternative only", input: `{"allowed_origin_regexes":["^https://a\\.example$|^https://b\\.example$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonInvalidRegex}}},
-	{desc: "regex matching anything", input: `{"allowed_origin_regexes":["^.*$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex matching any https origin", input: `{"allowed_origin_regexes":["^https://.+$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
+	{desc: "no origins at all", input: `{"allow_credentials":true}`, want: []problem{{"allowed_origins", policy.ProblemNoOrigins}}},
+	{desc: "rule with no effective origins", input: `{"rules":[{"name":"a","allowed_origins":["https://a.example"]},{"name":"b","match":{"paths":["/b"]}}]}`, want: []problem{{"rules[1]", policy.ProblemNoOrigins}}},
+	{desc: "any origin with credentials", input: `{"allowed_origins":["*"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ProblemCredentials}}},
+	{desc: "inherited any origin with a rule's credentials", input: `{"allowed_origins":["*"],"rules":[{"name":"w","allow_credentials":true}]}`, want: []problem{{"allowed_origins[0]", policy.ProblemCredentials}}},
+	{desc: "null without opt-in", input: `{"allowed_origins":["null"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNullOrigin}}},
+	{desc: "file scheme", input: `{"allowed_origins":["file://"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNullOrigin}}},
+	{desc: "upper-case host", input: `{"allowed_origins":["https://App.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "upper-case scheme", input: `{"allowed_origins":["HTTPS://app.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "default https port", input: `{"allowed_origins":["https://app.example.com:443"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "default http port", input: `{"allowed_origins":["http://app.example.com:80"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "trailing slash", input: `{"allowed_origins":["https://app.example.com/"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "path", input: `{"allowed_origins":["https://app.example.com/app"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "userinfo", input: `{"allowed_origins":["https://user@app.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "trailing dot", input: `{"allowed_origins":["https://app.example.com."]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "non-ASCII host", input: `{"allowed_origins":["https://bücher.example"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "non-canonical IPv4", input: `{"allowed_origins":["http://127.000.0.1:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "non-canonical IPv6", input: `{"allowed_origins":["http://[0:0:0:0:0:0:0:1]:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "port leading zero", input: `{"allowed_origins":["https://a.example:08443"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "port out of range", input: `{"allowed_origins":["https://a.example:70000"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemInvalidOrigin}}},
+	{desc: "no scheme", input: `{"allowed_origins":["app.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemInvalidOrigin}}},
+	{desc: "wildcard inside a label", input: `{"allowed_origins":["https://app*.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemWildcard}}},
+	{desc: "wildcard in the middle", input: `{"allowed_origins":["https://a.*.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemWildcard}}},
+	{desc: "wildcard scheme", input: `{"allowed_origins":["*://a.example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemInvalidOrigin}}},
+	{desc: "partial port wildcard", input: `{"allowed_origins":["http://localhost:30*"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemWildcard}}},
+	{desc: "wildcard prefix without dot", input: `{"allowed_origins":["https://*example.com"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemWildcard}}},
+	{desc: "rs/cors style prefix wildcard", input: `{"allowed_origins":["h*"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemInvalidOrigin}}},
+	{desc: "wildcard over a TLD", input: `{"allowed_origins":["https://*.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ProblemPublicSuffix}}},
+	{desc: "wildcard over a ccTLD second level", input: `{"allowed_origins":["https://*.co.uk"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ProblemPublicSuffix}}},
+	{desc: "wildcard over shared hosting", input: `{"allowed_origins":["https://*.github.io"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ProblemPublicSuffix}}},
+	{desc: "wildcard over an IP", input: `{"allowed_origins":["http://*.0.0.1"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemWildcard}}},
+	{desc: "http origin with credentials", input: `{"allowed_origins":["http://app.example.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ProblemCredentials}}},
+	{desc: "http subdomain pattern with credentials", input: `{"allowed_origins":["http://*.example.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ProblemCredentials}}},
+	{desc: "regex that does not compile", input: `{"allowed_origin_regexes":["^https://(a\\.example$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemInvalidRegex}}},
+	{desc: "unanchored regex", input: `{"allowed_origin_regexes":["https://a\\.example"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemInvalidRegex}}},
+	{desc: "regex anchored on one side", input: `{"allowed_origin_regexes":["^https://a\\.example"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemInvalidRegex}}},
+	{desc: "regex anchored per alternative only", input: `{"allowed_origin_regexes":["^https://a\\.example$|^https://b\\.example$"]}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemInvalidRegex}}},
+	{desc: "regex matching anything", input: `{"allowed_origin_regexes":["^.*$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemTooBroad}}},
+	{desc: "regex matching any https origin", input: `{"allowed_origin_regexes":["^https://.+$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemTooBroad}}},
 
-	{desc: "hex final label", input: `{"allowed_origins":["https://foo.0x10"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonInvalidOrigin}}},
-	{desc: "IPv4-mapped IPv6 in dotted form", input: `{"allowed_origins":["http://[::ffff:127.0.0.1]:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ReasonNonCanonical}}},
-	{desc: "wildcard over a regional AWS endpoint", input: `{"allowed_origins":["https://*.s3.us-east-1.amazonaws.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
-	{desc: "wildcard over myshopify", input: `{"allowed_origins":["https://*.myshopify.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ReasonPublicSuffix}}},
-	{desc: "regex with an unescaped dot", input: `{"allowed_origin_regexes":["^https://app.example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex with a trailing wildcard", input: `{"allowed_origin_regexes":["^https://app\\.example\\.com.*$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex over a TLD", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.io$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex over a ccTLD second level", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.com\\.au$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex host not anchored at a label", input: `{"allowed_origin_regexes":["^https://.*example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex host with a character-class prefix", input: `{"allowed_origin_regexes":["^https://[a-z0-9.-]+example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "regex host followed by a repeated label", input: `{"allowed_origin_regexes":["^https://a\\.example\\.com(\\.[a-z]+)*$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonTooBroad}}},
-	{desc: "http regex with credentials", input: `{"allowed_origin_regexes":["^http://app\\.example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ReasonCredentials}}},
-	{desc: "invalid UTF-8", input: "{\"allowed_origins\":[\"https://a.example\"],\"rules\":[{\"name\":\"a\",\"match\":{\"route_names\":[\"r\xff\"]}}]}", want: []problem{{"", policy.ReasonInvalidJSON}}},
-	{desc: "hostile nesting", input: `{"allowed_origins":["https://a.example"],"x":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`, want: []problem{{"", policy.ReasonInvalidJSON}}},
-	{desc: "match methods wildcard", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"methods":["*"]}}]}`, want: []problem{{"rules[0].match.methods[0]", policy.ReasonInvalidMethod}}},
-	{desc: "match host bracket garbage", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["[garbage"]}}]}`, want: []problem{{"rules[0].match.hosts[0]", policy.ReasonInvalidMatch}}},
-	{desc: "match path with a control character", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":["/a\u0000"]}}]}`, want: []problem{{"rules[0].match.paths[0]", policy.ReasonInvalidMatch}}},
+	{desc: "hex final label", input: `{"allowed_origins":["https://foo.0x10"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemInvalidOrigin}}},
+	{desc: "IPv4-mapped IPv6 in dotted form", input: `{"allowed_origins":["http://[::ffff:127.0.0.1]:3000"]}`, want: []problem{{"allowed_origins[0]", policy.ProblemNonCanonical}}},
+	{desc: "wildcard over a regional AWS endpoint", input: `{"allowed_origins":["https://*.s3.us-east-1.amazonaws.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ProblemPublicSuffix}}},
+	{desc: "wildcard over myshopify", input: `{"allowed_origins":["https://*.myshopify.com"],"allow_credentials":true}`, want: []problem{{"allowed_origins[0]", policy.ProblemPublicSuffix}}},
+	{desc: "regex with an unescaped dot", input: `{"allowed_origin_regexes":["^https://app.example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemTooBroad}}},
+	{desc: "regex with a trailing wildcard", input: `{"allowed_origin_regexes":["^https://app\\.example\\.com.*$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemTooBroad}}},
+	{desc: "regex over a TLD", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.io$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemTooBroad}}},
+	{desc: "regex over a ccTLD second level", input: `{"allowed_origin_regexes":["^https://(a|b)[a-z]*\\.com\\.au$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemTooBroad}}},
+	{desc: "regex host not anchored at a label", input: `{"allowed_origin_regexes":["^https://.*example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemTooBroad}}},
+	{desc: "regex host with a character-class prefix", input: `{"allowed_origin_regexes":["^https://[a-z0-9.-]+example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemTooBroad}}},
+	{desc: "regex host followed by a repeated label", input: `{"allowed_origin_regexes":["^https://a\\.example\\.com(\\.[a-z]+)*$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemTooBroad}}},
+	{desc: "http regex with credentials", input: `{"allowed_origin_regexes":["^http://app\\.example\\.com$"],"allow_credentials":true}`, want: []problem{{"allowed_origin_regexes[0]", policy.ProblemCredentials}}},
+	{desc: "invalid UTF-8", input: "{\"allowed_origins\":[\"https://a.example\"],\"rules\":[{\"name\":\"a\",\"match\":{\"route_names\":[\"r\xff\"]}}]}", want: []problem{{"", policy.ProblemInvalidJSON}}},
+	{desc: "hostile nesting", input: `{"allowed_origins":["https://a.example"],"x":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`, want: []problem{{"", policy.ProblemInvalidJSON}}},
+	{desc: "match methods wildcard", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"methods":["*"]}}]}`, want: []problem{{"rules[0].match.methods[0]", policy.ProblemInvalidMethod}}},
+	{desc: "match host bracket garbage", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["[garbage"]}}]}`, want: []problem{{"rules[0].match.hosts[0]", policy.ProblemInvalidMatch}}},
+	{desc: "match path with a control character", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":["/a\u0000"]}}]}`, want: []problem{{"rules[0].match.paths[0]", policy.ProblemInvalidMatch}}},
 
 	// Methods and headers.
-	{desc: "forbidden method", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["CONNECT"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonForbiddenMethod}}},
-	{desc: "forbidden method in lower case", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["trace"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonForbiddenMethod}}},
-	{desc: "TRACK", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["TRACK"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonForbiddenMethod}}},
-	{desc: "invalid method token", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["PUT DELETE"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonInvalidMethod}}},
-	{desc: "method browsers upper-case", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["delete"]}`, want: []problem{{"allowed_methods[0]", policy.ReasonInvalidMethod}}},
-	{desc: "invalid header token", input: `{"allowed_origins":["https://a.example"],"allowed_request_headers":["x foo"]}`, want: []problem{{"allowed_request_headers[0]", policy.ReasonInvalidHeader}}},
-	{desc: "forbidden request header", input: `{"allowed_origins":["https://a.example"],"allowed_request_headers":["Cookie"]}`, want: []problem{{"allowed_request_headers[0]", policy.ReasonForbiddenHeader}}},
-	{desc: "forbidden sec- header", input: `{"allowed_origins":["https://a.example"],"allowed_request_headers":["Sec-Fetch-Mode"]}`, want: []problem{{"allowed_request_headers[0]", policy.ReasonForbiddenHeader}}},
-	{desc: "forbidden response header", input: `{"allowed_origins":["https://a.example"],"exposed_response_headers":["Set-Cookie"]}`, want: []problem{{"exposed_response_headers[0]", policy.ReasonForbiddenHeader}}},
-	{desc: "expose wildcard with credentials", input: `{"allowed_origins":["https://a.example"],"allow_credentials":true,"exposed_response_headers":["*"]}`, want: []problem{{"exposed_response_headers[0]", policy.ReasonCredentials}}},
+	{desc: "forbidden method", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["CONNECT"]}`, want: []problem{{"allowed_methods[0]", policy.ProblemForbiddenMethod}}},
+	{desc: "forbidden method in lower case", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["trace"]}`, want: []problem{{"allowed_methods[0]", policy.ProblemForbiddenMethod}}},
+	{desc: "TRACK", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["TRACK"]}`, want: []problem{{"allowed_methods[0]", policy.ProblemForbiddenMethod}}},
+	{desc: "invalid method token", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["PUT DELETE"]}`, want: []problem{{"allowed_methods[0]", policy.ProblemInvalidMethod}}},
+	{desc: "method browsers upper-case", input: `{"allowed_origins":["https://a.example"],"allowed_methods":["delete"]}`, want: []problem{{"allowed_methods[0]", policy.ProblemInvalidMethod}}},
+	{desc: "invalid header token", input: `{"allowed_origins":["https://a.example"],"allowed_request_headers":["x foo"]}`, want: []problem{{"allowed_request_headers[0]", policy.ProblemInvalidHeader}}},
+	{desc: "forbidden request header", input: `{"allowed_origins":["https://a.example"],"allowed_request_headers":["Cookie"]}`, want: []problem{{"allowed_request_headers[0]", policy.ProblemForbiddenHeader}}},
+	{desc: "forbidden sec- header", input: `{"allowed_origins":["https://a.example"],"allowed_request_headers":["Sec-Fetch-Mode"]}`, want: []problem{{"allowed_request_headers[0]", policy.ProblemForbiddenHeader}}},
+	{desc: "forbidden response header", input: `{"allowed_origins":["https://a.example"],"exposed_response_headers":["Set-Cookie"]}`, want: []problem{{"exposed_response_headers[0]", policy.ProblemForbiddenHeader}}},
+	{desc: "expose wildcard with credentials", input: `{"allowed_origins":["https://a.example"],"allow_credentials":true,"exposed_response_headers":["*"]}`, want: []problem{{"exposed_response_headers[0]", policy.ProblemCredentials}}},
 
 	// Numbers.
-	{desc: "negative max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":-1}`, want: []problem{{"max_age_seconds", policy.ReasonOutOfRange}}},
-	{desc: "max age above a day", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":86401}`, want: []problem{{"max_age_seconds", policy.ReasonOutOfRange}}},
-	{desc: "huge max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":99999999999999999999}`, want: []problem{{"max_age_seconds", policy.ReasonOutOfRange}}},
-	{desc: "non-2xx preflight status", input: `{"allowed_origins":["https://a.example"],"preflight_status":302}`, want: []problem{{"preflight_status", policy.ReasonOutOfRange}}},
-	{desc: "preflight status as string", input: `{"allowed_origins":["https://a.example"],"preflight_status":"204"}`, want: []problem{{"preflight_status", policy.ReasonWrongType}}},
+	{desc: "negative max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":-1}`, want: []problem{{"max_age_seconds", policy.ProblemOutOfRange}}},
+	{desc: "max age above a day", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":86401}`, want: []problem{{"max_age_seconds", policy.ProblemOutOfRange}}},
+	{desc: "huge max age", input: `{"allowed_origins":["https://a.example"],"max_age_seconds":99999999999999999999}`, want: []problem{{"max_age_seconds", policy.ProblemOutOfRange}}},
+	{desc: "non-2xx preflight status", input: `{"allowed_origins":["https://a.example"],"preflight_status":302}`, want: []problem{{"preflight_status", policy.ProblemOutOfRange}}},
+	{desc: "preflight status as string", input: `{"allowed_origins":["https://a.example"],"preflight_status":"204"}`, want: []problem{{"preflight_status", policy.ProblemWrongType}}},
 
 	// Rules.
-	{desc: "duplicate rule names", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"api"},{"name":"api"}]}`, want: []problem{{"rules[1].name", policy.ReasonDuplicateName}}},
-	{desc: "rule without a name", input: `{"allowed_origins":["https://a.example"],"rules":[{"match":{"paths":["/x"]}}]}`, want: []problem{{"rules[0]", policy.ReasonMissing}}},
-	{desc: "rule name unfit for metrics", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"my api"}]}`, want: []problem{{"rules[0].name", policy.ReasonInvalidName}}},
-	{desc: "path without slash", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":["api"]}}]}`, want: []problem{{"rules[0].match.paths[0]", policy.ReasonInvalidMatch}}},
-	{desc: "unanchored path regex", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"path_regexes":["/api/.*"]}}]}`, want: []problem{{"rules[0].match.path_regexes[0]", policy.ReasonInvalidRegex}}},
-	{desc: "host with port", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["api.example.com:8443"]}}]}`, want: []problem{{"rules[0].match.hosts[0]", policy.ReasonInvalidMatch}}},
-	{desc: "host wildcard in the middle", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["api.*.com"]}}]}`, want: []problem{{"rules[0].match.hosts[0]", policy.ReasonWildcard}}},
-	{desc: "match method in lower case", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"methods":["post"]}}]}`, want: []problem{{"rules[0].match.methods[0]", policy.ReasonInvalidMethod}}},
-	{desc: "empty match list", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":[]}}]}`, want: []problem{{"rules[0].match.paths", policy.ReasonMissing}}},
+	{desc: "duplicate rule names", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"api"},{"name":"api"}]}`, want: []problem{{"rules[1].name", policy.ProblemDuplicateName}}},
+	{desc: "rule without a name", input: `{"allowed_origins":["https://a.example"],"rules":[{"match":{"paths":["/x"]}}]}`, want: []problem{{"rules[0]", policy.ProblemMissing}}},
+	{desc: "rule name unfit for metrics", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"my api"}]}`, want: []problem{{"rules[0].name", policy.ProblemInvalidName}}},
+	{desc: "path without slash", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":["api"]}}]}`, want: []problem{{"rules[0].match.paths[0]", policy.ProblemInvalidMatch}}},
+	{desc: "unanchored path regex", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"path_regexes":["/api/.*"]}}]}`, want: []problem{{"rules[0].match.path_regexes[0]", policy.ProblemInvalidRegex}}},
+	{desc: "host with port", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["api.example.com:8443"]}}]}`, want: []problem{{"rules[0].match.hosts[0]", policy.ProblemInvalidMatch}}},
+	{desc: "host wildcard in the middle", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["api.*.com"]}}]}`, want: []problem{{"rules[0].match.hosts[0]", policy.ProblemWildcard}}},
+	{desc: "match method in lower case", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"methods":["post"]}}]}`, want: []problem{{"rules[0].match.methods[0]", policy.ProblemInvalidMethod}}},
+	{desc: "empty match list", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":[]}}]}`, want: []problem{{"rules[0].match.paths", policy.ProblemMissing}}},
 }
 
 func TestParse_rejectsInvalidConfigs(t *testing.T) {
@@ -137,37 +137,31 @@ func TestParse_rejectsInvalidConfigs(t *testing.T) {
 			if err == nil || p != nil {
 				t.Fatalf(tmpl, tc.input, err, tc.want)
 			}
-			got := problems(err)
-			for _, w := range tc.want {
-				found := false
-				for _, g := range got {
-					found = found || g == w
-				}
-				if !found {
-					t.Errorf(tmpl, tc.input, got, tc.want)
-				}
+			if got := problems(err); !sameProblems(got, tc.want) {
+				t.Errorf(tmpl, tc.input, got, tc.want)
 			}
 		})
 	}
 }
 
-// problems flattens a joined error into (path, reason) pairs.
+// sameProblems reports whether got and want hold the same problems, as many
+// times each, in any order.
+func sameProblems(got, want []problem) bool {
+	cmp := func(a, b problem) int {
+		return strings.Compare(a.path+"\x00"+string(a.kind), b.path+"\x00"+string(b.kind))
+	}
+	got, want = slices.Clone(got), slices.Clone(want)
+	slices.SortFunc(got, cmp)
+	slices.SortFunc(want, cmp)
+	return slices.Equal(got, want)
+}
+
+// problems lists the (path, problem) pairs of a Parse error, in order.
 func problems(err error) []problem {
 	var out []problem
-	var walk func(error)
-	walk = func(err error) {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				walk(e)
-			}
-			return
-		}
-		var pe *policy.Error
-		if errors.As(err, &pe) {
-			out = append(out, problem{pe.Path, pe.Reason})
-		}
+	for e := range policy.Errors(err) {
+		out = append(out, problem{e.Path, e.Problem})
 	}
-	walk(err)
 	return out
 }
 
@@ -176,25 +170,18 @@ func TestParse_reportsEveryErrorAtOnce(t *testing.T) {
 		"rules":[{"name":"a","allowed_origins":["http://x.example"],"allow_credentials":true},{"name":"a","preflight_status":500}]}`
 	_, err := policy.Parse([]byte(input))
 	want := []problem{
-		{"allowed_origins[0]", policy.ReasonNonCanonical},
-		{"allowed_origins[2]", policy.ReasonPublicSuffix},
-		{"allowed_methods[0]", policy.ReasonForbiddenMethod},
-		{"max_age_seconds", policy.ReasonOutOfRange},
-		{"bogus", policy.ReasonUnknownKey},
-		{"rules[0].allowed_origins[0]", policy.ReasonCredentials},
-		{"rules[1].name", policy.ReasonDuplicateName},
-		{"rules[1].preflight_status", policy.ReasonOutOfRange},
-		{"allowed_origins[1]", policy.ReasonNullOrigin},
+		{"allowed_origins[0]", policy.ProblemNonCanonical},
+		{"allowed_origins[2]", policy.ProblemPublicSuffix},
+		{"allowed_methods[0]", policy.ProblemForbiddenMethod},
+		{"max_age_seconds", policy.ProblemOutOfRange},
+		{"bogus", policy.ProblemUnknownKey},
+		{"rules[0].allowed_origins[0]", policy.ProblemCredentials},
+		{"rules[1].name", policy.ProblemDuplicateName},
+		{"rules[1].preflight_status", policy.ProblemOutOfRange},
+		{"allowed_origins[1]", policy.ProblemNullOrigin},
 	}
-	got := problems(err)
-	for _, w := range want {
-		found := false
-		for _, g := range got {
-			found = found || g == w
-		}
-		if !found {
-			t.Errorf("missing %v in %v", w, got)
-		}
+	if got := problems(err); !sameProblems(got, want) {
+		t.Errorf("policy.Parse(%s):\n got  %v\n want %v", input, got, want)
 	}
 }
 

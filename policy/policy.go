@@ -70,28 +70,28 @@ type effective struct {
 	allowNull, allowInsecure, allowPNAAny bool
 }
 
-// Parse decodes, validates and compiles a plugin configuration (product.md
-// §2). It either returns a usable Policy or refuses the whole configuration
+// Parse decodes, validates and compiles a plugin configuration
+// (docs/spec.md §2). It either returns a usable Policy or refuses the whole configuration
 // with every problem found, joined with errors.Join; each is an *Error whose
 // message reads "cors: <json path>: <problem>".
 func Parse(config []byte) (*Policy, error) {
 	if len(config) > maxConfigSize {
-		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is larger than " + strconv.Itoa(maxConfigSize>>20) + " MiB"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is larger than " + strconv.Itoa(maxConfigSize>>20) + " MiB"}
 	}
 	if ascii.TrimSpace(string(config)) == "" {
-		return nil, &Error{Reason: ReasonMissing, Msg: "the configuration is empty: at least allowed_origins is required"}
+		return nil, &Error{Problem: ProblemMissing, Msg: "the configuration is empty: at least allowed_origins is required"}
 	}
 	if !utf8.Valid(config) {
-		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is not valid UTF-8"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is not valid UTF-8"}
 	}
 	if tooDeep(config) {
-		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration nests arrays and objects deeper than " + strconv.Itoa(maxDepth) + " levels"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration nests arrays and objects deeper than " + strconv.Itoa(maxDepth) + " levels"}
 	}
 	if !gjson.ValidBytes(config) {
-		return nil, &Error{Reason: ReasonInvalidJSON, Msg: "the configuration is not valid JSON"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is not valid JSON"}
 	}
 	d := &decoder{proofs: sites.Budget{States: maxProofStates}}
-	top := &level{}
+	top := &fields{}
 	var rulesV gjson.Result
 	hasRules := false
 	ok := d.object(gjson.ParseBytes(config), "", append(policyKeys[:len(policyKeys):len(policyKeys)], "rules"), func(key string, v gjson.Result, p string) {
@@ -105,57 +105,11 @@ func Parse(config []byte) (*Policy, error) {
 		return nil, d.errs.joined()
 	}
 
-	type source struct {
-		name  string
-		match *match
-		lv    *level
-	}
 	var sources []source
-	if !hasRules {
-		sources = []source{{name: "default", match: &match{}, lv: top}}
-	} else if !rulesV.IsArray() {
-		d.errs.add("rules", ReasonWrongType, "", "must be an array of rule objects, not "+typeName(rulesV))
+	if hasRules {
+		sources = d.rules(rulesV)
 	} else {
-		names := map[string]string{}
-		i := 0
-		rulesV.ForEach(func(_, rv gjson.Result) bool {
-			path := index("rules", i)
-			i++
-			src := source{match: &match{}, lv: &level{path: path}}
-			hasName := false
-			known := append([]string{"name", "match"}, policyKeys...)
-			if !d.object(rv, path, known, func(key string, v gjson.Result, p string) {
-				switch key {
-				case "name":
-					hasName = true
-					if s, ok := d.str(v, p); ok {
-						if validRuleName(s) {
-							if prev, dup := names[s]; dup {
-								d.errs.add(p, ReasonDuplicateName, s, "duplicate rule name (also at "+prev+")")
-							}
-							names[s] = p
-							src.name = s
-						} else {
-							d.errs.add(p, ReasonInvalidName, s, "a rule name is 1 to 64 letters, digits, '-' or '_' (it names metrics)")
-						}
-					}
-				case "match":
-					src.match = d.match(v, p)
-				default:
-					d.policyField(src.lv, key, v, p)
-				}
-			}) {
-				return true
-			}
-			if !hasName {
-				d.errs.add(path, ReasonMissing, "", "a rule needs a \"name\"")
-			}
-			sources = append(sources, src)
-			return true
-		})
-		if i == 0 {
-			d.errs.add("rules", ReasonMissing, "", "must not be empty: remove it for one catch-all policy, or add rules")
-		}
+		sources = []source{{name: "default", match: &match{}, lv: top}}
 	}
 
 	p := &Policy{}
@@ -179,34 +133,63 @@ func Parse(config []byte) (*Policy, error) {
 	return p, nil
 }
 
-// tooDeep reports whether JSON nests arrays and objects deeper than
-// maxDepth. It runs before any recursive parsing, so that a hostile document
-// cannot overflow the stack, which Go cannot recover from.
-func tooDeep(data []byte) bool {
-	depth, inString, escaped := 0, false, false
-	for _, c := range data {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-			if depth > maxDepth {
-				return true
-			}
-		case c == ']' || c == '}':
-			depth--
-		}
+// source is one rule as written: its name, its match and the policy fields
+// it sets itself, before they are resolved against the top level.
+type source struct {
+	name  string
+	match *match
+	lv    *fields
+}
+
+// rules decodes the rules array, recording every error in d: each rule's
+// name (required, unique), its match, and its own policy fields.
+func (d *decoder) rules(v gjson.Result) []source {
+	if !v.IsArray() {
+		d.errs.add("rules", ProblemWrongType, "", "must be an array of rule objects, not "+typeName(v))
+		return nil
 	}
-	return false
+	var sources []source
+	names := map[string]string{}
+	i := 0
+	v.ForEach(func(_, rv gjson.Result) bool {
+		path := index("rules", i)
+		i++
+		src := source{match: &match{}, lv: &fields{path: path}}
+		hasName := false
+		known := append([]string{"name", "match"}, policyKeys...)
+		if !d.object(rv, path, known, func(key string, v gjson.Result, p string) {
+			switch key {
+			case "name":
+				hasName = true
+				if s, ok := d.str(v, p); ok {
+					if validRuleName(s) {
+						if prev, dup := names[s]; dup {
+							d.errs.add(p, ProblemDuplicateName, s, "duplicate rule name (also at "+prev+")")
+						}
+						names[s] = p
+						src.name = s
+					} else {
+						d.errs.add(p, ProblemInvalidName, s, "a rule name is 1 to 64 letters, digits, '-' or '_' (it names metrics)")
+					}
+				}
+			case "match":
+				src.match = d.match(v, p)
+			default:
+				d.policyField(src.lv, key, v, p)
+			}
+		}) {
+			return true
+		}
+		if !hasName {
+			d.errs.add(path, ProblemMissing, "", "a rule needs a \"name\"")
+		}
+		sources = append(sources, src)
+		return true
+	})
+	if i == 0 {
+		d.errs.add("rules", ProblemMissing, "", "must not be empty: remove it for one catch-all policy, or add rules")
+	}
+	return sources
 }
 
 func validRuleName(s string) bool {
@@ -239,7 +222,7 @@ func deref[T any](v *T, def T) T {
 
 // compileRule resolves a rule's fields against the top level, runs the
 // checks that involve several fields, and precomputes its answers.
-func (d *decoder) compileRule(top, own *level, name string) rule {
+func (d *decoder) compileRule(top, own *fields, name string) rule {
 	// allowed_origins and allowed_origin_regexes form one origin set: a
 	// rule that sets either replaces both.
 	originsL, regexesL := top.origins, top.regexes
@@ -281,7 +264,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 		}
 		// An origin list that failed to decode was reported already.
 		if !d.hasErrorAt(keyOrigins, keyOriginRegexes, field(own.path, keyOrigins), field(own.path, keyOriginRegexes)) {
-			d.errs.add(path, ReasonNoOrigins, "", msg)
+			d.errs.add(path, ProblemNoOrigins, "", msg)
 		}
 	}
 	// open names an entry that admits origins anyone can register ("*",
@@ -294,16 +277,16 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 		if e := originsL.entry(originsL.anyAt); e != nil {
 			open = "*"
 			if credentials {
-				d.errs.add(e.path, ReasonCredentials, "*", "for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins"+where(e.path))
+				d.errs.add(e.path, ProblemCredentials, "*", "for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins"+where(e.path))
 			}
 		}
 		if e := originsL.entry(originsL.nullAt); e != nil && !allowNull {
-			d.errs.add(e.path, ReasonNullOrigin, "null", "any sandboxed iframe or data: document can claim the null origin; set "+keyAllowNull+" to allow it anyway"+where(e.path))
+			d.errs.add(e.path, ProblemNullOrigin, "null", "any sandboxed iframe or data: document can claim the null origin; set "+keyAllowNull+" to allow it anyway"+where(e.path))
 		}
 		if credentials && !allowInsecure {
 			for _, i := range originsL.insecure {
 				e := &originsL.entries[i]
-				d.errs.add(e.path, ReasonCredentials, e.value, "an http origin with allow_credentials lets any network attacker read credentialed responses: use https, or set "+keyAllowInsecure+where(e.path))
+				d.errs.add(e.path, ProblemCredentials, e.value, "an http origin with allow_credentials lets any network attacker read credentialed responses: use https, or set "+keyAllowInsecure+where(e.path))
 			}
 		}
 		for _, i := range originsL.spans {
@@ -313,7 +296,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 				why = Quote(e.pattern.Host) + " has public suffixes below it, such as " + Quote(e.suffix) + ": anyone can register a name there"
 			}
 			if credentials {
-				d.errs.add(e.path, ReasonPublicSuffix, e.value, why+"; with allow_credentials, list the origins"+where(e.path))
+				d.errs.add(e.path, ProblemPublicSuffix, e.value, why+"; with allow_credentials, list the origins"+where(e.path))
 			} else {
 				d.warn(e.path, Quote(e.value)+" admits sites that anyone can register, as \"*\" does: "+why)
 				open = e.value
@@ -338,7 +321,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 		if own.privateNetwork != nil {
 			path = field(own.path, keyPrivateNetwork)
 		}
-		d.errs.add(path, ReasonPrivateNetwork, "", "with "+Quote(open)+" in the origins, any public website could reach this service on a private network: list the origins, or set "+keyAllowPNAAny+where(path))
+		d.errs.add(path, ProblemPrivateNetwork, "", "with "+Quote(open)+" in the origins, any public website could reach this service on a private network: list the origins, or set "+keyAllowPNAAny+where(path))
 	}
 	r.staticAny = r.origins != nil && r.origins.Any() && !credentials
 
@@ -351,7 +334,7 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 	if exposeS != nil {
 		r.eff.expose = exposeS
 		if exposeS.any && credentials {
-			d.errs.add(exposeS.anyAt, ReasonCredentials, "*", "with allow_credentials, browsers read \"*\" as a header literally named \"*\": list the headers to expose"+where(exposeS.anyAt))
+			d.errs.add(exposeS.anyAt, ProblemCredentials, "*", "with allow_credentials, browsers read \"*\" as a header literally named \"*\": list the headers to expose"+where(exposeS.anyAt))
 		}
 		r.aceh = exposeS.joined
 	}
@@ -369,53 +352,6 @@ func (d *decoder) compileRule(top, own *level, name string) rule {
 		r.varyPreflight += ", Access-Control-Request-Private-Network"
 	}
 	return r
-}
-
-// checkOriginRegex reports what the proof of an origin regex found: with
-// credentials, anything but containment in one site is an error; without,
-// a regex spanning sites is a warning, as "*" would be, and it returns the
-// regex so that the caller knows the rule's origins are open.
-func (d *decoder) checkOriginRegex(path, src string, res *sites.Result, credentials bool, where func(string) string) (open string) {
-	var msg string
-	reason := ReasonTooBroad
-	switch res.Verdict {
-	case sites.Within:
-		return ""
-	case sites.NoOrigin:
-		d.errs.add(path, ReasonInvalidOrigin, src, "matches no origin a browser sends (scheme://host[:port], in lower case, without a path)")
-		return ""
-	case sites.TooComplex:
-		if d.proofs.States <= 0 {
-			d.errs.add(path, ReasonOverBudget, "", "proving that the origin regexes up to here stay within one site explores more than "+
-				strconv.Itoa(maxProofStates)+" automaton states, the configuration's budget: use fewer or simpler regexes, or list origins")
-			return ""
-		}
-		reason = ReasonTooComplex
-		msg = "cannot be proven to stay within one site: its automaton is too large to explore; simplify it, or list the origins"
-	case sites.Insecure:
-		d.errs.add(path, ReasonCredentials, src, "matches "+Quote(res.Counterexample)+", a plain-http origin: with allow_credentials any network attacker could read credentialed responses; match https only, or set "+keyAllowInsecure+where(path))
-		return ""
-	case sites.OtherScheme:
-		msg = "matches " + Quote(res.Counterexample) + ", whose scheme is neither https nor that of " + Quote(res.Example)
-	case sites.Outside:
-		what := res.Site
-		if !res.Exact {
-			what += " and its subdomains"
-		}
-		msg = "matches " + Quote(res.Counterexample) + ", which is outside " + res.Site
-		if res.Suffix != "" {
-			msg += " (" + Quote(res.Suffix) + " is a public suffix: anyone can register a name under it)"
-		}
-		if credentials {
-			msg += "; with allow_credentials an origin regex must stay within one site, here " + what
-		}
-	}
-	if credentials {
-		d.errs.add(path, reason, src, msg+where(path))
-		return ""
-	}
-	d.warn(path, Quote(src)+": "+msg+"; it admits sites that anyone can register, as \"*\" does")
-	return src
 }
 
 // withStar returns a set's names with "*" first when it was listed.

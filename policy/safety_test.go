@@ -71,7 +71,7 @@ func TestOriginRegexes_spanningSitesRefusedWithCredentials(t *testing.T) {
 		t.Run(tc.expr, func(t *testing.T) {
 			cfg := `{"allowed_origin_regexes":[` + jsonString(tc.expr) + `],"allow_credentials":true}`
 			got, msg := parseErr(t, cfg)
-			if len(got) != 1 || got[0] != (problem{"allowed_origin_regexes[0]", policy.ReasonTooBroad}) {
+			if len(got) != 1 || got[0] != (problem{"allowed_origin_regexes[0]", policy.ProblemTooBroad}) {
 				t.Fatalf("got %v (%s); want one too_broad problem", got, msg)
 			}
 			m := counterexampleRE.FindStringSubmatch(msg)
@@ -97,18 +97,18 @@ func TestOriginRegexes_spanningSitesRefusedWithCredentials(t *testing.T) {
 func TestOriginRegexes_otherDefectsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		desc, cfg string
-		reason    policy.Reason
+		problem   policy.Problem
 	}{
-		{"plain http with credentials", `{"allowed_origin_regexes":["^https?://app\\.example\\.com$"],"allow_credentials":true}`, policy.ReasonCredentials},
-		{"any scheme with credentials", `{"allowed_origin_regexes":["^[a-z]+://app\\.example\\.com$"],"allow_credentials":true}`, policy.ReasonTooBroad},
-		{"nothing a browser sends", `{"allowed_origin_regexes":["^https://App\\.example\\.com$"]}`, policy.ReasonInvalidOrigin},
-		{"a path after the origin", `{"allowed_origin_regexes":["^https://app\\.example\\.com/.*$"]}`, policy.ReasonInvalidOrigin},
-		{"too large to prove", `{"allowed_origin_regexes":["^https://[a-z.]*a[a-z.]{16}\\.example\\.com$"],"allow_credentials":true}`, policy.ReasonTooComplex},
+		{"plain http with credentials", `{"allowed_origin_regexes":["^https?://app\\.example\\.com$"],"allow_credentials":true}`, policy.ProblemCredentials},
+		{"any scheme with credentials", `{"allowed_origin_regexes":["^[a-z]+://app\\.example\\.com$"],"allow_credentials":true}`, policy.ProblemTooBroad},
+		{"nothing a browser sends", `{"allowed_origin_regexes":["^https://App\\.example\\.com$"]}`, policy.ProblemInvalidOrigin},
+		{"a path after the origin", `{"allowed_origin_regexes":["^https://app\\.example\\.com/.*$"]}`, policy.ProblemInvalidOrigin},
+		{"too large to prove", `{"allowed_origin_regexes":["^https://[a-z.]*a[a-z.]{16}\\.example\\.com$"],"allow_credentials":true}`, policy.ProblemTooComplex},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			got, msg := parseErr(t, tc.cfg)
-			if len(got) != 1 || got[0].reason != tc.reason {
-				t.Errorf("got %v (%s); want one %s problem", got, msg, tc.reason)
+			if len(got) != 1 || got[0].kind != tc.problem {
+				t.Errorf("got %v (%s); want one %s problem", got, msg, tc.problem)
 			}
 		})
 	}
@@ -162,7 +162,7 @@ func TestWildcards_wholePublicSuffixList(t *testing.T) {
 		}
 		pattern := "https://*." + domain
 		got, msg := parseErr(t, `{"allowed_origins":["`+pattern+`"],"allow_credentials":true}`)
-		if len(got) != 1 || got[0] != (problem{"allowed_origins[0]", policy.ReasonPublicSuffix}) {
+		if len(got) != 1 || got[0] != (problem{"allowed_origins[0]", policy.ProblemPublicSuffix}) {
 			t.Errorf("%s: got %v (%s); want one public_suffix problem", pattern, got, msg)
 		}
 		p := parseOK(t, `{"allowed_origins":["`+pattern+`"]}`)
@@ -179,7 +179,7 @@ func TestWildcards_wholePublicSuffixList(t *testing.T) {
 	}
 }
 
-// TestOriginSets_inheritAsOneAndEmptyMeansNone checks product.md §2: the
+// TestOriginSets_inheritAsOneAndEmptyMeansNone checks docs/spec.md §2: the
 // origin lists form one set for inheritance, and an explicit empty list is
 // "none", overriding the top level.
 func TestOriginSets_inheritAsOneAndEmptyMeansNone(t *testing.T) {
@@ -245,7 +245,7 @@ func TestPrivateNetwork_withOpenOriginsNeedsOptIn(t *testing.T) {
 		`{"allowed_origins":["*"],"rules":[{"name":"lan","allow_private_network":true}]}`,
 	} {
 		got, msg := parseErr(t, cfg)
-		if len(got) != 1 || got[0].reason != policy.ReasonPrivateNetwork || !strings.Contains(msg, "dangerously_allow_private_network_from_any_origin") {
+		if len(got) != 1 || got[0].kind != policy.ProblemPrivateNetwork || !strings.Contains(msg, "dangerously_allow_private_network_from_any_origin") {
 			t.Errorf("%s: got %v (%s); want one private_network problem naming the opt-in", cfg, got, msg)
 		}
 		parseOK(t, strings.Replace(cfg, `"allow_private_network":true`, `"allow_private_network":true,"dangerously_allow_private_network_from_any_origin":true`, 1))
@@ -268,7 +268,7 @@ func TestBudget_regexTables(t *testing.T) {
 	}
 	b.WriteString(`]}}]}`)
 	got, msg := parseErr(t, b.String())
-	if len(got) != 1 || got[0].reason != policy.ReasonOverBudget || !strings.Contains(msg, "MiB of automaton tables") {
+	if len(got) != 1 || got[0].kind != policy.ProblemOverBudget || !strings.Contains(msg, "MiB of automaton tables") {
 		t.Errorf("got %d problems, first %v; want one over_budget problem naming the budget", len(got), got[:min(len(got), 1)])
 	}
 }

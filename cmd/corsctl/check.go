@@ -88,25 +88,17 @@ func loadPolicyFile(path string, stdin io.Reader, stderr io.Writer) (*policy.Pol
 	return p, 0
 }
 
-// flattenErrors flattens the errors.Join tree that policy.Parse returns into one
-// line per error, so each `cors: ` error stands on its own line.
+// flattenErrors returns the configuration errors that policy.Parse returns,
+// so that each `cors: ` error stands on its own line.
 func flattenErrors(err error) []string {
 	var lines []string
-	var walk func(error)
-	walk = func(err error) {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				walk(e)
-			}
-			return
-		}
-		for line := range strings.SplitSeq(err.Error(), "\n") {
+	for e := range policy.Errors(err) {
+		for line := range strings.SplitSeq(e.Error(), "\n") {
 			if line != "" {
 				lines = append(lines, line)
 			}
 		}
 	}
-	walk(err)
 	if len(lines) == 0 {
 		lines = append(lines, "cors: invalid configuration")
 	}

@@ -96,7 +96,7 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "corsctl: replay: line %d: %v\n", n, err)
 			return 1
 		}
-		res, err := vm.Stream(req, func(host.Request) host.Response { return resp })
+		res, err := vm.RoundTrip(req, func(host.Request) host.Response { return resp })
 		if err != nil {
 			out.Flush()
 			fmt.Fprintf(stderr, "corsctl: replay: line %d: the plugin failed: %v\n", n, err)

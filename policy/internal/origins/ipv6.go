@@ -53,7 +53,6 @@ func parseIPv6(s string) (pieces [8]uint16, ok bool) {
 			pieces[n] = uint16(b[0]<<8 | b[1])
 			pieces[n+1] = uint16(b[2]<<8 | b[3])
 			n += 2
-			i = len(s)
 			break
 		}
 		if i == start {

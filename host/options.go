@@ -1,0 +1,75 @@
+package host
+
+import (
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// This file holds the options of a [Plugin], with their defaults.
+
+// PollOneoff selects how wasi_snapshot_preview1.poll_oneoff answers.
+type PollOneoff uint8
+
+const (
+	// PollOneoffENOSYS answers ENOSYS (52), as Envoy builds whose
+	// proxy-wasm host predates proxy-wasm-cpp-host PR #533 do. A Go guest
+	// then dies with "fatal error: poll_oneoff failed". The default.
+	PollOneoffENOSYS PollOneoff = iota
+	// PollOneoffNoEvents succeeds with 0 events, as newer hosts do.
+	PollOneoffNoEvents
+)
+
+// Option configures a [Plugin].
+type Option func(*options)
+
+type options struct {
+	poll       PollOneoff
+	vmConfig   []byte
+	properties map[string]string
+	sink       func(LogLevel, string)
+	maxLogs    int
+	cache      wazero.CompilationCache
+}
+
+// WithPollOneoff selects the poll_oneoff behaviour (default
+// [PollOneoffENOSYS], the older Envoy).
+func WithPollOneoff(p PollOneoff) Option { return func(o *options) { o.poll = p } }
+
+// WithVMConfiguration sets the VM configuration (buffer type 6), readable
+// during proxy_on_vm_start. Default: empty.
+func WithVMConfiguration(b []byte) Option {
+	return func(o *options) { o.vmConfig = append([]byte(nil), b...) }
+}
+
+// WithProperty sets a VM-wide property (e.g. "plugin_name"), visible to
+// every context. path is the property path with segments joined by ".",
+// e.g. "xds.cluster_name". Per-stream properties ([Request.Properties])
+// take precedence.
+func WithProperty(path, value string) Option {
+	return func(o *options) {
+		if o.properties == nil {
+			o.properties = map[string]string{}
+		}
+		o.properties[path] = value
+	}
+}
+
+// WithLogSink calls fn for every guest log message as it is logged, in
+// addition to retaining it. fn runs while the VM is locked: it must not call
+// back into the VM.
+func WithLogSink(fn func(LogLevel, string)) Option { return func(o *options) { o.sink = fn } }
+
+// WithMaxLogs bounds the log entries each VM retains (default 100,000);
+// later entries are only passed to the sink and counted by
+// [VM.DroppedLogs]. 0 retains none.
+func WithMaxLogs(n int) Option { return func(o *options) { o.maxLogs = n } }
+
+// WithCompilationCache sets the wazero compilation cache. Default: one
+// in-memory cache shared by every Plugin of the process, so compiling the
+// same .wasm again (for a fresh runtime per test) is cheap.
+func WithCompilationCache(c wazero.CompilationCache) Option {
+	return func(o *options) { o.cache = c }
+}
+
+var defaultCache = sync.OnceValue(wazero.NewCompilationCache)
