@@ -57,17 +57,6 @@ func get(extra ...string) [][2]string {
 		":path", "/things"), headers(extra...)...)
 }
 
-// values returns every value of the header name, case-insensitively.
-func values(hs [][2]string, name string) []string {
-	var vs []string
-	for _, h := range hs {
-		if strings.EqualFold(h[0], name) {
-			vs = append(vs, h[1])
-		}
-	}
-	return vs
-}
-
 func counter(t *testing.T, host proxytest.HostEmulator, name string) uint64 {
 	t.Helper()
 	v, err := host.GetCounterMetric(name)

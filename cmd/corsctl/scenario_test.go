@@ -31,9 +31,7 @@ func TestScenarios(t *testing.T) {
 			d := p.Decide(f.request())
 			e := effect(&f, &d)
 			got := make([]scenario.Header, len(e.Headers))
-			for i, h := range e.Headers {
-				got[i] = h
-			}
+			copy(got, e.Headers)
 			if e.Forwarded != s.Forwarded || e.Status != s.Want.Status || !scenario.Equal(got, s.Want.Headers) ||
 				e.Rule != s.Rule || e.Verdict != s.Verdict {
 				t.Errorf("got %+v\nwant forwarded %v, %d %q, rule %s, verdict %s", e, s.Forwarded, s.Want.Status, s.Want.Headers, s.Rule, s.Verdict)
