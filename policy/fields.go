@@ -61,7 +61,12 @@ const (
 	maxRegexBytes = 8 << 20
 	// maxProofStates bounds the automaton states explored, over the whole
 	// configuration, to prove that origin regexes stay within one site.
-	maxProofStates = 200_000
+	maxProofStates = 100_000
+	// maxDFAWork bounds the word operations spent building the automata of
+	// the origin regexes of a configuration (about 20 ms natively).
+	maxDFAWork = 20_000_000
+	// maxDFAWorkPerRegex bounds it for one regex.
+	maxDFAWorkPerRegex = 5_000_000
 )
 
 // mode is a rule's enforcement mode.

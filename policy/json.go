@@ -21,6 +21,7 @@ type decoder struct {
 
 	regexBytes int          // automaton tables compiled so far
 	proofs     sites.Budget // proof work left
+	dfaWork    int          // word operations left to build origin regexes' automata
 }
 
 func (d *decoder) warn(path, msg string) {

@@ -56,7 +56,7 @@ type regexList struct {
 	path  string
 	paths []string
 	src   []string
-	re    []*regex.Regexp
+	re    []*regex.DFA // each regex's automaton over origins
 
 	// proofs[secure][i] is the proof that re[i] stays within one site,
 	// made when a rule first needs it (with or without secure schemes).
@@ -157,14 +157,43 @@ func originProblem(d origins.Defect) Problem {
 	return ProblemInvalidOrigin
 }
 
+// maxOriginDFAStates bounds the automaton of one origin regex. Origin
+// regexes people write need tens of states; a bounded repetition of an
+// optional part (`(?:[a-z.]?){900}`) needs one per count.
+const maxOriginDFAStates = 1024
+
 func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 	l := &regexList{path: path}
 	ok := d.stringList(v, path, true, func(s, p string) {
-		if re := d.anchoredRegex(s, p); re != nil {
-			l.paths = append(l.paths, p)
-			l.src = append(l.src, s)
-			l.re = append(l.re, re)
+		re := d.anchoredRegex(s, p)
+		if re == nil {
+			return
 		}
+		// Origin regexes match through their automaton over origins, one
+		// lookup per byte, so that an Origin costs the same whatever the
+		// regex; the regex itself is dropped.
+		work := min(d.dfaWork, maxDFAWorkPerRegex)
+		spent := work
+		dfa, err := re.DFA(origins.Alphabet, maxOriginDFAStates, &work)
+		spent -= max(work, 0)
+		d.dfaWork -= spent
+		switch {
+		case err != nil && d.dfaWork <= 0:
+			d.errs.add(p, ProblemOverBudget, "", "building the automata of the origin regexes up to here takes more than the configuration's budget: use fewer or simpler regexes")
+			return
+		case err != nil:
+			d.errs.add(p, ProblemTooComplex, s, "its automaton over origins needs more than "+strconv.Itoa(maxOriginDFAStates)+
+				" states (a bounded repetition of an optional part needs one per count): simplify it, or list the origins")
+			return
+		}
+		if d.regexBytes += dfa.Size(); d.regexBytes > maxRegexBytes {
+			d.errs.add(p, ProblemOverBudget, "", "the regexes up to here need more than "+strconv.Itoa(maxRegexBytes>>20)+
+				" MiB of automaton tables, the budget that bounds the plugin's memory: use fewer or simpler regexes (later ones were not compiled)")
+			return
+		}
+		l.paths = append(l.paths, p)
+		l.src = append(l.src, s)
+		l.re = append(l.re, dfa)
 	})
 	if !ok {
 		return nil

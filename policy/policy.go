@@ -30,8 +30,8 @@ type rule struct {
 	match *match
 	mode  mode
 
-	origins *origins.Set    // nil when only regexes are listed
-	regexes []*regex.Regexp // anchored; matched against syntactically valid origins only
+	origins *origins.Set // nil when only regexes are listed
+	regexes []*regex.DFA // automata of anchored regexes over origins; matched against valid origins only
 
 	credentials bool
 	// staticAny: any origin without credentials, answered with a literal
@@ -90,7 +90,7 @@ func Parse(config []byte) (*Policy, error) {
 	if !gjson.ValidBytes(config) {
 		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is not valid JSON"}
 	}
-	d := &decoder{proofs: sites.Budget{States: maxProofStates}}
+	d := &decoder{proofs: sites.Budget{States: maxProofStates}, dfaWork: maxDFAWork}
 	top := &fields{}
 	var rulesV gjson.Result
 	hasRules := false
@@ -279,6 +279,11 @@ func (d *decoder) compileRule(top, own *fields, name string) rule {
 			if credentials {
 				d.errs.add(e.path, ProblemCredentials, "*", "for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins"+where(e.path))
 			}
+		}
+		if e := originsL.entry(originsL.nullAt); e != nil {
+			// Any sandboxed document can send "null": with private network
+			// access it is as open as "*".
+			open = "null"
 		}
 		if e := originsL.entry(originsL.nullAt); e != nil && !allowNull {
 			d.errs.add(e.path, ProblemNullOrigin, "null", "any sandboxed iframe or data: document can claim the null origin; set "+keyAllowNull+" to allow it anyway"+where(e.path))

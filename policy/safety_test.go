@@ -104,6 +104,7 @@ func TestOriginRegexes_otherDefectsRefused(t *testing.T) {
 		{"nothing a browser sends", `{"allowed_origin_regexes":["^https://App\\.example\\.com$"]}`, policy.ProblemInvalidOrigin},
 		{"a path after the origin", `{"allowed_origin_regexes":["^https://app\\.example\\.com/.*$"]}`, policy.ProblemInvalidOrigin},
 		{"too large to prove", `{"allowed_origin_regexes":["^https://[a-z.]*a[a-z.]{16}\\.example\\.com$"],"allow_credentials":true}`, policy.ProblemTooComplex},
+		{"an automaton of a state per count", `{"allowed_origin_regexes":["^https://(?:[a-z0-9.-]?){960}\\.example\\.com$"],"allow_credentials":true}`, policy.ProblemTooComplex},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			got, msg := parseErr(t, tc.cfg)
@@ -243,6 +244,7 @@ func TestPrivateNetwork_withOpenOriginsNeedsOptIn(t *testing.T) {
 		`{"allowed_origins":["https://*.github.io"],"allow_private_network":true}`,
 		`{"allowed_origin_regexes":["^https://[a-z]+\\.(com|net)$"],"allow_private_network":true}`,
 		`{"allowed_origins":["*"],"rules":[{"name":"lan","allow_private_network":true}]}`,
+		`{"allowed_origins":["null"],"dangerously_allow_null_origin":true,"allow_private_network":true}`,
 	} {
 		got, msg := parseErr(t, cfg)
 		if len(got) != 1 || got[0].kind != policy.ProblemPrivateNetwork || !strings.Contains(msg, "dangerously_allow_private_network_from_any_origin") {
