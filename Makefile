@@ -22,6 +22,15 @@ build/cors.wasm: $(GOFILES)
 build/noop.wasm: $(GOFILES)
 	$(WASMENV) $(GO) build $(WASMFLAGS) -o $@ ./filter/noop
 
+# The benchmark builds: the same plugins with the test-only exports of
+# filter/internal/abi/counters_corsbench.go (the guest runtime's own
+# allocation count and GC metrics). The product build/cors.wasm has none.
+build/cors-bench.wasm: $(GOFILES)
+	$(WASMENV) $(GO) build $(WASMFLAGS) -tags corsbench -o $@ ./filter
+
+build/noop-bench.wasm: $(GOFILES)
+	$(WASMENV) $(GO) build $(WASMFLAGS) -tags corsbench -o $@ ./filter/noop
+
 build/corsctl: $(GOFILES)
 	$(GO) build -trimpath -o $@ ./cmd/corsctl
 
