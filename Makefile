@@ -3,6 +3,7 @@ GO        ?= go
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
+SOAKSECONDS ?= 300
 WASMENV   := GOOS=wasip1 GOARCH=wasm
 WASMFLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w'
 GOFILES   := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum $(wildcard cmd/demo/page/*)
@@ -68,6 +69,11 @@ bench: build build/cors-bench.wasm build/noop-bench.wasm ## run the benchmarks (
 	{ CORS_REQUIRE_WASM=1 CORS_REQUIRE_BENCH_WASM=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./policy/... ./e2e/... 2>&1; \
 	  echo $$? > build/bench.rc; } | tee build/bench.txt; \
 	  rc=$$(cat build/bench.rc); rm -f build/bench.rc; exit $$rc
+
+.PHONY: soak
+soak: build build/cors-bench.wasm build/noop-bench.wasm ## the long runs: 1,000,000 streams on one VM, and the Envoy 1.33-1.38 proof for SOAKSECONDS (300)
+	CORS_REQUIRE_WASM=1 CORS_REQUIRE_BENCH_WASM=1 CORS_SOAK_STREAMS=1000000 CORS_PROOF_SECONDS=$(SOAKSECONDS) \
+	  $(GO) test -count=1 -v -timeout 60m -run 'Test_that_memory_stays_flat|Test_that_the_guest_runtime_never_calls_poll_oneoff|Test_that_one_scheduler_entry' ./e2e/
 
 .PHONY: psl
 psl: ## refresh the Public Suffix List table (policy/internal/psl) from the newest golang.org/x/net
