@@ -8,7 +8,7 @@ import (
 	"github.com/corsfilter/corsfilter/host"
 )
 
-// soakRequests is the mix of the soak test and the benchmarks.
+// soakRequests is the mix of the soak test.
 var soakRequests = []struct {
 	name string
 	req  host.Request
@@ -78,38 +78,4 @@ func Test_that_memory_stays_flat_over_100k_streams(t *testing.T) {
 		t.Errorf("cors.default.preflight_allowed: got %d; want %d", got, (total+len(soakRequests)-1)/len(soakRequests))
 	}
 	checkHealthy(t, vm)
-}
-
-// BenchmarkStream runs a whole stream (context create, request headers,
-// upstream, response headers, done, log, delete) through cors.wasm and, for
-// the same requests, through noop.wasm built with the same toolchain and ABI
-// layer: the ratio is the filter's cost (budget: ≤ 1.3×).
-//
-//	go test -run '^$' -bench BenchmarkStream ./e2e/
-func BenchmarkStream(b *testing.B) {
-	requireWasm(b)
-	plugins := []struct {
-		name   string
-		plugin *host.Plugin
-		config string
-	}{
-		{name: "cors", plugin: corsPlugin, config: credentialed},
-		{name: "noop", plugin: noopPlugin, config: credentialed},
-	}
-	for _, p := range plugins {
-		for _, s := range soakRequests {
-			b.Run("plugin="+p.name+"/req="+s.name, func(b *testing.B) {
-				vm := newVM(b, p.plugin, p.config)
-				up := func(host.Request) host.Response { return s.up }
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := vm.RoundTrip(s.req, up); err != nil {
-						b.Fatal(err)
-					}
-				}
-				b.StopTimer()
-				vm.ResetLogs()
-			})
-		}
-	}
 }

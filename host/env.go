@@ -51,7 +51,9 @@ func export(b wazero.HostModuleBuilder, f hostFunc) {
 	b.NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, _ api.Module, stack []uint64) {
 			vm := ctx.Value(vmKey{}).(*VM)
-			if vm.allocDepth > 0 && !allowAlloc {
+			// Hosts since proxy-wasm-cpp-host PR #533 answer poll_oneoff
+			// anywhere, allocation included; older ones refuse it there.
+			if vm.allocDepth > 0 && !allowAlloc && !(qname == "wasi_snapshot_preview1.poll_oneoff" && vm.plugin.opts.poll == PollOneoffNoEvents) {
 				vm.violate("proxy_on_memory_allocate", qname)
 			}
 			if vm.initializing && !allowInit {

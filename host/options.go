@@ -16,7 +16,8 @@ const (
 	// proxy-wasm host predates proxy-wasm-cpp-host PR #533 do. A Go guest
 	// then dies with "fatal error: poll_oneoff failed". The default.
 	PollOneoffENOSYS PollOneoff = iota
-	// PollOneoffNoEvents succeeds with 0 events, as newer hosts do.
+	// PollOneoffNoEvents succeeds with 0 events, as newer hosts do, also
+	// inside proxy_on_memory_allocate, where older hosts refuse it.
 	PollOneoffNoEvents
 )
 

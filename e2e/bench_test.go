@@ -1,0 +1,184 @@
+package e2e
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/corsfilter/corsfilter/host"
+)
+
+// benchConfig covers every kind of BenchmarkStream with one configuration:
+// credentials, extra methods and headers, exposed headers and a max age at
+// the top level, inherited by two rules, of which the first rejects
+// disallowed origins under /admin/.
+const benchConfig = `{
+  "allowed_origins": ["https://app.example.com"],
+  "allowed_methods": ["PUT", "DELETE"],
+  "allowed_request_headers": ["x-token"],
+  "exposed_response_headers": ["x-request-id"],
+  "allow_credentials": true,
+  "max_age_seconds": 600,
+  "rules": [
+    {"name": "admin", "match": {"path_prefixes": ["/admin/"]}, "reject_disallowed_origins": true},
+    {"name": "api"}
+  ]
+}`
+
+// benchKind is one kind of request of BenchmarkStream, with what the client
+// must receive through cors.wasm.
+type benchKind struct {
+	name   string
+	req    host.Request
+	up     host.Response // the upstream's response, or a later filter's local reply
+	status int
+	local  bool   // answered by the plugin itself
+	acao   string // Access-Control-Allow-Origin, or "" for no CORS header
+}
+
+var benchKinds = []benchKind{
+	{name: "preflight-allowed", req: preflight(app, "PUT", "x-token"), status: 204, local: true, acao: app},
+	{name: "preflight-denied", req: preflight(evil, "PUT", ""), status: 403, local: true},
+	{
+		name: "actual-allowed", req: actual("GET", app),
+		up:     host.Response{Status: 200, Headers: h("content-type", "application/json", "vary", "Accept-Encoding", "access-control-allow-origin", "*")},
+		status: 200, acao: app,
+	},
+	{name: "actual-denied", req: actual("POST", evil), up: host.Response{Status: 200, Headers: h("content-type", "application/json")}, status: 200},
+	{name: "not-cors", req: actual("GET", ""), up: host.Response{Status: 200, Headers: h("content-type", "text/html")}, status: 200},
+	// reject_disallowed_origins: a local 403 instead of the upstream.
+	{name: "reject-403", req: func() host.Request { r := actual("POST", evil); r.Path = "/admin/users"; return r }(), status: 403, local: true},
+	// A later filter's local reply (a JWT 401) travels the response path,
+	// as the host emulates it: the "upstream" of this filter answers 401.
+	{
+		name: "later-401", req: actual("GET", app),
+		up:     host.Response{Status: 401, Headers: h("www-authenticate", `Bearer realm="api"`), Body: []byte("Jwt is missing")},
+		status: 401, acao: app,
+	},
+}
+
+// checkBenchKind runs k once through vm (cors.wasm) and checks that the
+// client gets what k says, so that the benchmark measures what its name
+// claims.
+func checkBenchKind(tb testing.TB, vm *host.VM, k benchKind) {
+	tb.Helper()
+	res, err := vm.RoundTrip(k.req, func(host.Request) host.Response { return k.up })
+	if err != nil {
+		tb.Fatalf("%s: %v", k.name, err)
+	}
+	acao, _ := res.Header("access-control-allow-origin")
+	if res.Status != k.status || res.LocalReply != k.local || acao != k.acao {
+		tb.Fatalf("%s: got status %d, local reply %v, ACAO %q; want %d, %v, %q",
+			k.name, res.Status, res.LocalReply, acao, k.status, k.local, k.acao)
+	}
+}
+
+// benchBatch is how many streams run through one plugin before the other
+// takes its turn.
+const benchBatch = 8
+
+// BenchmarkStream runs each kind of request through cors.wasm and through
+// noop.wasm (the same toolchain and ABI layer, doing nothing), on one VM
+// each, interleaved in batches of 8 streams with the order swapped every
+// round, and times each batch with the thread's CPU time. On a noisy
+// machine both plugins see the same noise, so the ratio holds.
+//
+// It reports, per stream: cors-ns/stream and noop-ns/stream (thread CPU
+// time of a whole stream: context create, request headers, upstream,
+// response headers and body, done, log, delete), cors/noop (budget: ≤ 2,
+// moonshot 1.3), and guest-allocs/stream: heap allocations of cors.wasm's
+// Go runtime, read from its own exact counter (runtime.MemStats.Mallocs,
+// through the test-only export of build/cors-bench.wasm) before and after
+// the measured rounds (budget: 0); noop-guest-allocs/stream is the same for
+// noop.wasm, the floor the SDK and the ABI layer set. It runs the benchmark
+// builds (cors-bench.wasm, noop-bench.wasm), which differ from the product
+// builds only by those exports.
+//
+// An op is one round: 8 streams through each plugin, so ns/op, B/op and
+// allocs/op (the host's, wall time) are per 16 streams.
+//
+//	make bench    # or: go test -run '^$' -bench BenchmarkStream ./e2e/
+func BenchmarkStream(b *testing.B) {
+	corsPlugin, noopPlugin := benchPlugins(b)
+	for _, k := range benchKinds {
+		b.Run("req="+k.name, func(b *testing.B) {
+			cors, noop := newVM(b, corsPlugin, benchConfig), newVM(b, noopPlugin, benchConfig)
+			checkBenchKind(b, cors, k)
+			up := func(host.Request) host.Response { return k.up }
+			// Thread CPU time is only meaningful if this goroutine stays
+			// on one thread.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			batch := func(vm *host.VM) time.Duration {
+				start := threadCPUTime()
+				for range benchBatch {
+					if _, err := vm.RoundTrip(k.req, up); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return threadCPUTime() - start
+			}
+			// Warm-up: both guest heaps grow to their working size, and
+			// the host's caches fill.
+			for range 200 {
+				batch(cors)
+				batch(noop)
+			}
+			cors.ResetLogs()
+			noop.ResetLogs()
+			corsSelf, noopSelf := mallocsCost(b, cors), mallocsCost(b, noop)
+			corsBefore, noopBefore := guestMallocs(b, cors), guestMallocs(b, noop)
+
+			var corsCPU, noopCPU time.Duration
+			rounds := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if rounds%2 == 0 {
+					corsCPU += batch(cors)
+					noopCPU += batch(noop)
+				} else {
+					noopCPU += batch(noop)
+					corsCPU += batch(cors)
+				}
+				if rounds++; rounds%1000 == 0 {
+					cors.ResetLogs() // host-side retention only
+					noop.ResetLogs()
+				}
+			}
+			corsAllocs := guestMallocs(b, cors) - corsBefore - corsSelf
+			noopAllocs := guestMallocs(b, noop) - noopBefore - noopSelf
+			checkAlive(b, cors)
+			checkAlive(b, noop)
+
+			n := float64(rounds * benchBatch)
+			b.ReportMetric(float64(corsCPU.Nanoseconds())/n, "cors-ns/stream")
+			b.ReportMetric(float64(noopCPU.Nanoseconds())/n, "noop-ns/stream")
+			b.ReportMetric(float64(corsCPU)/float64(noopCPU), "cors/noop")
+			b.ReportMetric(float64(corsAllocs)/n, "guest-allocs/stream")
+			b.ReportMetric(float64(noopAllocs)/n, "noop-guest-allocs/stream")
+		})
+	}
+}
+
+// mallocsCost returns how many allocations one read of the guest's
+// allocation counter adds to the count (0, as TestBenchCounters_costNothing
+// checks; subtracted all the same).
+func mallocsCost(tb testing.TB, vm *host.VM) uint64 {
+	first := guestMallocs(tb, vm)
+	return guestMallocs(tb, vm) - first
+}
+
+// checkAlive is checkHealthy for benchmarks: the VM is alive, made no
+// restricted call and never called poll_oneoff.
+func checkAlive(tb testing.TB, vm *host.VM) {
+	tb.Helper()
+	if err := vm.Err(); err != nil {
+		tb.Fatalf("VM died: %v", err)
+	}
+	if v := vm.Violations(); len(v) != 0 {
+		tb.Fatalf("restricted-callback violations: %v", v)
+	}
+	if n := vm.PollOneoffCalls(); n != 0 {
+		tb.Fatalf("poll_oneoff calls: %d; want 0", n)
+	}
+}
