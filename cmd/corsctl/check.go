@@ -28,18 +28,19 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	quiet := fs.Bool("q", false, "print only the one-line summary, not the effective policy")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corsctl check [-q] CONFIG.json")
-		fmt.Fprintln(stderr, "Validate CONFIG.json (\"-\" for stdin) with the policy code the plugin runs;")
-		fmt.Fprintln(stderr, "exit 0 and print the effective policy, or exit 1 with every error on stderr.")
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: corsctl check [-q] CONFIG")
+		fmt.Fprintln(w, "Validate CONFIG (\"-\" for stdin) with the policy code the plugin runs;")
+		fmt.Fprintln(w, "exit 0 and print the effective policy, or exit 1 with every error on stderr.")
 		fs.PrintDefaults()
 	}
-	pos, err := parseArgsInterleaved(fs, args)
-	if err != nil {
-		return 2
+	pos, code, ok := parseFlags(fs, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "corsctl: check needs exactly one CONFIG.json argument")
-		fs.Usage()
+		fmt.Fprintf(stderr, "corsctl check: want one CONFIG file, got %d arguments\n", len(pos))
+		fmt.Fprintln(stderr, "run 'corsctl check -h' for usage")
 		return 2
 	}
 	p, code := loadPolicyFile(pos[0], stdin, stderr)
@@ -103,28 +104,6 @@ func flattenErrors(err error) []string {
 		lines = append(lines, "cors: invalid configuration")
 	}
 	return lines
-}
-
-// parseArgsInterleaved parses flags that may come before or after positional
-// arguments (`explain CONFIG.json -origin O` as well as
-// `explain -origin O CONFIG.json`), which flag.Parse alone does not allow.
-func parseArgsInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			// flag.Parse stopped at "--": everything after it is positional.
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 // indentJSON indents one-line JSON for reading, keeping arrays of scalars

@@ -67,17 +67,18 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&f.upstreamHeaders, "upstream-header", "a header of the upstream's response \"Name: value\", repeatable")
 	fs.BoolVar(&f.json, "json", false, "print what the client receives as one replay output line, with \"rule\" and \"verdict\"")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corsctl explain CONFIG.json -origin O -method M [-header K:V]... [-authority H -path P] [-route NAME]")
-		fmt.Fprintln(stderr, "Explain what the plugin does with one request: the rule, the verdict and why, and the response headers.")
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: corsctl explain CONFIG -origin O -method M [-header K:V]... [-authority H -path P] [-route NAME]")
+		fmt.Fprintln(w, "Explain what the plugin does with one request: the rule, the verdict and why, and the response headers.")
 		fs.PrintDefaults()
 	}
-	pos, err := parseArgsInterleaved(fs, args)
-	if err != nil {
-		return 2
+	pos, code, ok := parseFlags(fs, args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "corsctl: explain needs exactly one CONFIG.json argument")
-		fs.Usage()
+		fmt.Fprintf(stderr, "corsctl explain: want one CONFIG file, got %d arguments\n", len(pos))
+		fmt.Fprintln(stderr, "run 'corsctl explain -h' for usage")
 		return 2
 	}
 	if f.method == "" || strings.ContainsAny(f.method, " \t:") {

@@ -55,23 +55,26 @@ type replayOutput struct {
 func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	configPath := fset.String("config", "", "plugin configuration `file` (JSON)")
+	configFlag := fset.String("config", "", "the plugin configuration `file`, if not given as an argument")
 	wasmPath := fset.String("wasm", defaultWasm, "the plugin `file`")
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corsctl replay -config CONFIG.json [-wasm build/cors.wasm] < requests.jsonl")
-		fmt.Fprintln(stderr, `input lines:  {"id","method","authority","path","headers":[[name,value],...],"upstream":{"status","headers"}}`)
-		fmt.Fprintln(stderr, `output lines: {"id","forwarded","status","headers":[[name,value],...]}`)
+		w := fset.Output()
+		fmt.Fprintln(w, "usage: corsctl replay CONFIG [-wasm build/cors.wasm] < requests.jsonl")
+		fmt.Fprintln(w, "Run each request through the real cors.wasm in the Envoy-emulating host.")
+		fmt.Fprintln(w, `input lines:  {"id","method","authority","path","headers":[[name,value],...],"upstream":{"status","headers"}}`)
+		fmt.Fprintln(w, `output lines: {"id","forwarded","status","headers":[[name,value],...]}`)
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return 2
+	pos, code, ok := parseFlags(fset, args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if *configPath == "" || fset.NArg() > 0 {
-		fset.Usage()
+	configPath, ok := configArg(fset, pos, *configFlag, stderr)
+	if !ok {
 		return 2
 	}
 	ctx := context.Background()
-	plugin, config, code := loadPlugin(ctx, *wasmPath, *configPath, stderr, host.WithMaxLogs(10_000))
+	plugin, config, code := loadPlugin(ctx, *wasmPath, configPath, stderr, host.WithMaxLogs(10_000))
 	if plugin == nil {
 		return code
 	}

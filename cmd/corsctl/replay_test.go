@@ -80,7 +80,7 @@ func TestReplay(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.desc, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run([]string{"replay", "-config", config, "-wasm", wasm}, strings.NewReader(tc.input), &stdout, &stderr)
+			code := run([]string{"replay", config, "-wasm", wasm}, strings.NewReader(tc.input), &stdout, &stderr)
 			if code != tc.wantCode {
 				t.Fatalf("exit: got %d; want %d; stderr: %s", code, tc.wantCode, stderr.String())
 			}

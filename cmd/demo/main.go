@@ -149,7 +149,7 @@ type child struct {
 // startGateway starts `corsctl serve` and waits until it accepts
 // connections, or fails if it exits first or takes longer than 30 s.
 func startGateway(ctx context.Context, o *options, upstreamURL string, stdout, stderr io.Writer) (*child, error) {
-	cmd := exec.Command(o.corsctl, "serve", "-config", o.config, "-upstream", upstreamURL, "-listen", o.listen, "-wasm", o.wasm)
+	cmd := exec.Command(o.corsctl, "serve", o.config, "-upstream", upstreamURL, "-listen", o.listen, "-wasm", o.wasm)
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = childSysProcAttr()
