@@ -177,36 +177,42 @@ func pairs(field string, in [][]string) ([]host.Header, error) {
 
 // loadPlugin reads the configuration and compiles the .wasm. On failure it
 // prints one line and returns a nil plugin and the exit code.
-func loadPlugin(ctx context.Context, wasmPath, configPath string, stderr io.Writer, opts ...host.Option) (*host.Plugin, []byte, int) {
-	config, err := os.ReadFile(configPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "corsctl: %v\n", err)
-		return nil, nil, 1
+func loadPlugin(ctx context.Context, wasmPath, configPath string, stderr io.Writer, opts ...host.Option) (*host.Plugin, loadedConfig, int) {
+	c, ok := loadConfig(configPath, nil, stderr)
+	if !ok {
+		return nil, loadedConfig{}, 1
 	}
 	wasm, err := os.ReadFile(wasmPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(stderr, "corsctl: %s not found: run `make build` (or pass -wasm)\n", wasmPath)
-		return nil, nil, 1
+		return nil, loadedConfig{}, 1
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "corsctl: %v\n", err)
-		return nil, nil, 1
+		return nil, loadedConfig{}, 1
 	}
 	plugin, err := host.Compile(ctx, wasm, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "corsctl: %s does not load as Envoy would: %v\n", wasmPath, err)
-		return nil, nil, 1
+		return nil, loadedConfig{}, 1
 	}
-	return plugin, config, 0
+	return plugin, loadedConfig{path: configPath, pluginConfig: c}, 0
+}
+
+// loadedConfig is a plugin configuration and the file it came from.
+type loadedConfig struct {
+	path string
+	pluginConfig
 }
 
 // startVM starts and configures one VM. A refused configuration prints the
-// plugin's critical log lines (the `cors: ` errors), one per line.
-func startVM(ctx context.Context, plugin *host.Plugin, config []byte, stderr io.Writer) (*host.VM, int) {
+// plugin's critical log lines (the `cors: ` errors), one per line, and
+// where a JSON syntax error is.
+func startVM(ctx context.Context, plugin *host.Plugin, config loadedConfig, stderr io.Writer) (*host.VM, int) {
 	var critical []string
 	vm, err := plugin.NewVM(ctx)
 	if err == nil {
-		err = vm.Configure(config)
+		err = vm.Configure(config.json)
 		critical = vm.Logs(host.LogCritical)
 	}
 	switch {
@@ -216,6 +222,9 @@ func startVM(ctx context.Context, plugin *host.Plugin, config []byte, stderr io.
 		}
 		if len(critical) == 0 {
 			fmt.Fprintln(stderr, "corsctl: the plugin refused the configuration")
+		}
+		if l := syntaxLine(config.path, config.pluginConfig); l != "" {
+			fmt.Fprintln(stderr, l)
 		}
 		return nil, 1
 	case err != nil:

@@ -93,6 +93,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	for range *workers {
 		vm, code := startVM(ctx, plugin, config, io.Discard) // the sink already printed the errors
 		if vm == nil {
+			if l := syntaxLine(config.path, config.pluginConfig); l != "" {
+				fmt.Fprintln(stderr, l)
+			}
 			return code
 		}
 		pool.vms = append(pool.vms, vm)
