@@ -144,10 +144,16 @@ func writeErrors(w io.Writer, path string, c pluginConfig, err error) {
 	}
 }
 
-// writeWarnings prints the warnings of a valid configuration.
+// writeWarnings prints the warnings of a valid configuration, each on a
+// line of its own starting "warning: ", so that they stand apart from the
+// errors that start "cors: ".
 func writeWarnings(w io.Writer, c pluginConfig, p *policy.Policy) {
 	for _, warning := range p.Warnings() {
-		fmt.Fprintln(w, warning)
+		warning = strings.TrimPrefix(warning, "cors: ")
+		if c.where != "" {
+			warning = c.where + ": " + warning
+		}
+		fmt.Fprintln(w, "warning: "+warning)
 	}
 }
 

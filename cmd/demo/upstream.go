@@ -78,7 +78,7 @@ func (u *upstream) getItem(w http.ResponseWriter, r *http.Request) {
 func (u *upstream) putItem(w http.ResponseWriter, r *http.Request) {
 	// The API accepts PUT from anyone who can reach it; the CORS policy
 	// keeps browsers on other origins from using it (public-read allows
-	// GET and HEAD only).
+	// no method beyond GET, HEAD and POST).
 	writeJSON(w, http.StatusOK, map[string]string{"updated": r.PathValue("id")})
 }
 
