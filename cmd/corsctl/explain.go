@@ -216,6 +216,9 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 	}
 	fmt.Fprintf(w, "verdict:   %s\n", v)
 	fmt.Fprintf(w, "reason:    %s (%s)\n", reasonText(d), d.Outcome)
+	if c := culprit(p, r, d); c != "" {
+		fmt.Fprintf(w, "           %s\n", c)
+	}
 	fmt.Fprintf(w, "client:    %s\n", clientText(d))
 	fmt.Fprintf(w, "browser:   %s\n", browserText(d))
 
