@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/host"
@@ -47,6 +48,7 @@ type explainFlags struct {
 	upstreamStatus                                 int
 	upstreamHeaders                                headerFlags
 	json                                           bool
+	credentials                                    bool
 }
 
 // runExplain implements `corsctl explain CONFIG.json -origin O -method M
@@ -65,6 +67,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.route, "route", "", "Envoy's route name, for match.route_names")
 	fs.IntVar(&f.upstreamStatus, "upstream-status", 200, "the status of the upstream's response, for a forwarded request")
 	fs.Var(&f.upstreamHeaders, "upstream-header", "a header of the upstream's response \"Name: value\", repeatable")
+	fs.BoolVar(&f.credentials, "credentials", false, "the page sends credentials (fetch's credentials: \"include\"); a Cookie header implies it")
 	fs.BoolVar(&f.json, "json", false, "print what the client receives as one replay output line, with \"rule\" and \"verdict\"")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -202,6 +205,10 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 	if r.RouteName != "" {
 		fmt.Fprintf(w, "           route: %s\n", r.RouteName)
 	}
+	credentialed := f.credentialed()
+	if f.credentials {
+		fmt.Fprintln(w, "           (with credentials)")
+	}
 
 	names := p.RuleNames()
 	if d.RuleIndex < 0 || d.Rule == "" {
@@ -220,7 +227,11 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 		fmt.Fprintf(w, "           %s\n", c)
 	}
 	fmt.Fprintf(w, "client:    %s\n", clientText(d))
-	fmt.Fprintf(w, "browser:   %s\n", browserText(d))
+	if refusal := credentialsRefusal(d, credentialed); refusal != "" {
+		fmt.Fprintf(w, "browser:   %s\n", refusal)
+	} else {
+		fmt.Fprintf(w, "browser:   %s\n", browserText(d))
+	}
 
 	switch {
 	case d.Action == policy.Ignore:
@@ -299,6 +310,55 @@ func clientText(d *policy.Decision) string {
 	default:
 		return "forwarded to upstream; the filter sets the CORS headers on its response"
 	}
+}
+
+// credentialed reports whether the request is sent with credentials: so
+// flagged, or carrying a Cookie, which a browser sends only then.
+func (f *explainFlags) credentialed() bool {
+	if f.credentials {
+		return true
+	}
+	for _, h := range f.headers {
+		if h.Name == "cookie" {
+			return true
+		}
+	}
+	return false
+}
+
+// credentialsRefusal says why the browser refuses an allowed answer to a
+// credentialed request; "" when it does not. For such a request, Fetch's
+// CORS check wants the request's own origin in Access-Control-Allow-Origin,
+// never "*", and Access-Control-Allow-Credentials: true, on the preflight
+// and on the response alike.
+//
+// [Fetch §CORS check]: https://fetch.spec.whatwg.org/#cors-check
+func credentialsRefusal(d *policy.Decision, credentialed bool) string {
+	if !credentialed || !d.Enforced() || (d.Outcome != policy.OutcomePreflightAllowed && d.Outcome != policy.OutcomeActualAllowed) {
+		return ""
+	}
+	var acao string
+	acac := false
+	for _, h := range d.Headers() {
+		switch h.Name {
+		case "access-control-allow-origin":
+			acao = h.Value
+		case "access-control-allow-credentials":
+			acac = h.Value == "true"
+		}
+	}
+	rule := "rule " + strconv.Quote(d.Rule)
+	switch {
+	case acao == "*":
+		return "refused: with credentials (credentials: \"include\", or a Cookie), the browser refuses Access-Control-Allow-Origin: *, " +
+			"and fetch() rejects with a TypeError; " + rule + " answers * because it allows any origin without allow_credentials: " +
+			"list the origins and set allow_credentials, or send the request without credentials"
+	case !acac:
+		return "refused: with credentials (credentials: \"include\", or a Cookie), the browser wants Access-Control-Allow-Credentials: true, " +
+			"which " + rule + " does not send (allow_credentials is false), and fetch() rejects with a TypeError; " +
+			"set allow_credentials, or send the request without credentials"
+	}
+	return ""
 }
 
 // browserText says what the page's fetch() sees, under enforcement.

@@ -61,6 +61,25 @@ func TestExplain(t *testing.T) {
 			notOut:  []string{"vary:"},
 		},
 		{
+			desc: "credentialed request to a rule that answers *: the browser refuses it",
+			args: []string{"CONFIG", "-origin", "https://anyone.example", "-path", "/api/public/items", "-credentials"},
+			wantOut: []string{"(with credentials)", "verdict:   ALLOWED", "  access-control-allow-origin: *\n",
+				"browser:   refused: with credentials (credentials: \"include\", or a Cookie), the browser refuses Access-Control-Allow-Origin: *"},
+			notOut: []string{"the page can read"},
+		},
+		{
+			desc: "a Cookie header makes the request credentialed",
+			args: []string{"CONFIG", "-origin", "https://anyone.example", "-path", "/api/public/items", "-header", "Cookie: demo_session=1"},
+			wantOut: []string{"           cookie: demo_session=1\n",
+				"browser:   refused: with credentials (credentials: \"include\", or a Cookie), the browser refuses Access-Control-Allow-Origin: *"},
+		},
+		{
+			desc:    "credentialed request to a rule with credentials: readable",
+			args:    []string{"CONFIG", "-origin", "http://localhost:8081", "-method", "POST", "-path", "/api/app/orders", "-credentials"},
+			wantOut: []string{"browser:   the page can read the response"},
+			notOut:  []string{"refused"},
+		},
+		{
 			desc: "actual request rejected locally",
 			args: []string{"CONFIG", "-origin", "http://localhost:8081", "-path", "/admin/users"},
 			wantOut: []string{"rule:      admin", "verdict:   DENIED", "(actual_denied)", "local reply 403", "  vary: Origin\n",
@@ -138,6 +157,25 @@ func TestExplainInvalidConfig(t *testing.T) {
 	for _, l := range lines {
 		if !strings.HasPrefix(l, "cors: ") {
 			t.Errorf("stderr line %q does not start with \"cors: \"", l)
+		}
+	}
+}
+
+func TestExplainCredentialsWithoutAllowCredentials(t *testing.T) {
+	path := writeConfig(t, `{"allowed_origins": ["https://app.example.com"], "allowed_methods": ["PUT"]}`)
+	for _, args := range [][]string{
+		{"-method", "GET"},
+		{"-method", "OPTIONS", "-header", "Access-Control-Request-Method: PUT"},
+	} {
+		var stdout, stderr bytes.Buffer
+		args = append([]string{"explain", path, "-origin", "https://app.example.com", "-credentials"}, args...)
+		if got := run(args, strings.NewReader(""), &stdout, &stderr); got != 0 {
+			t.Fatalf("exit = %d, want 0; stderr:\n%s", got, stderr.String())
+		}
+		const want = "browser:   refused: with credentials (credentials: \"include\", or a Cookie), the browser wants Access-Control-Allow-Credentials: true, " +
+			"which rule \"default\" does not send (allow_credentials is false)"
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("%q: stdout lacks %q:\n%s", args, want, stdout.String())
 		}
 	}
 }
