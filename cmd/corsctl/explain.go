@@ -116,7 +116,7 @@ type effectLine struct {
 // response with the decision's edits.
 func effect(f *explainFlags, d *policy.Decision) effectLine {
 	var hs []policy.Header
-	out := effectLine{Forwarded: true, Status: f.upstreamStatus, Rule: d.Rule, Verdict: verdict(d)}
+	out := effectLine{Forwarded: true, Status: f.upstreamStatus, Rule: d.Rule, Verdict: verdict(d.Outcome)}
 	switch {
 	case d.Enforced() && d.Action == policy.Respond:
 		hostHeaders := make([]host.Header, 0, 8)
@@ -174,12 +174,15 @@ func (f *explainFlags) request() *policy.Request {
 	return r
 }
 
-// verdict sums a decision up in one word for a frontend developer.
-func verdict(d *policy.Decision) string {
+// verdict sums an outcome up in one word for a frontend developer. explain
+// reads the outcome from its decision, replay from the counter the plugin
+// incremented: a request no rule governs (unmatched, or mode off) is
+// UNTOUCHED, a denial DENIED, anything else ALLOWED.
+func verdict(o policy.Outcome) string {
 	switch {
-	case d.Action == policy.Ignore:
+	case o == policy.OutcomeUnmatched || o == policy.OutcomeOff:
 		return "UNTOUCHED"
-	case d.Outcome.Denied():
+	case o.Denied():
 		return "DENIED"
 	default:
 		return "ALLOWED"
@@ -217,7 +220,7 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 		fmt.Fprintf(w, "rule:      %s (rule %d of %d)\n", d.Rule, d.RuleIndex+1, len(names))
 	}
 	fmt.Fprintf(w, "kind:      %s\n", kindText(d.Kind))
-	v := verdict(d)
+	v := verdict(d.Outcome)
 	if d.ReportOnly {
 		v += " (report_only: counted and logged, not enforced)"
 	}

@@ -194,8 +194,8 @@ func TestExplainReportOnly(t *testing.T) {
 }
 
 // TestExplainJSON checks that explain -json prints what replay prints for
-// the same request through the real cors.wasm, plus the rule and the
-// verdict; the case is a same-origin POST that Chromium sends with
+// the same request through the real cors.wasm, the rule and the verdict
+// included; the case is a same-origin POST that Chromium sends with
 // "Origin: null", which explain once denied and the plugin forwarded.
 func TestExplainJSON(t *testing.T) {
 	wasm := testWasm(t)
@@ -215,7 +215,9 @@ func TestExplainJSON(t *testing.T) {
 	if code := runReplay([]string{"-config", config, "-wasm", wasm}, strings.NewReader(in), &replayOut, &errOut); code != 0 {
 		t.Fatalf("replay exit %d: %s", code, errOut.String())
 	}
-	if got, want := replayOut.String(), `{"id":null,`+strings.TrimPrefix(strings.Split(want, `,"rule"`)[0], "{")+"}\n"; got != want {
+	// The same line, rule and verdict included: replay reads them from the
+	// plugin's counters, explain from its decision.
+	if got, want := replayOut.String(), `{"id":null,`+strings.TrimPrefix(want, "{"); got != want {
 		t.Errorf("replay:\n got  %s want %s", got, want)
 	}
 }

@@ -43,13 +43,16 @@ type replayInput struct {
 	} `json:"upstream"`
 }
 
-// replayOutput is one output line: what the client receives. Its field
-// names are a contract.
+// replayOutput is one output line: what the client receives, then the rule
+// and the verdict, as explain -json prints them. Its field names are a
+// contract.
 type replayOutput struct {
 	ID        json.RawMessage `json:"id"`
 	Forwarded bool            `json:"forwarded"`
 	Status    int             `json:"status"`
 	Headers   [][2]string     `json:"headers"`
+	Rule      string          `json:"rule"`
+	Verdict   string          `json:"verdict"`
 }
 
 func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -62,7 +65,8 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(w, "usage: corsctl replay CONFIG [-wasm build/cors.wasm] < requests.jsonl")
 		fmt.Fprintln(w, "Run each request through the real cors.wasm in the Envoy-emulating host.")
 		fmt.Fprintln(w, `input lines:  {"id","method","authority","path","headers":[[name,value],...],"upstream":{"status","headers"}}`)
-		fmt.Fprintln(w, `output lines: {"id","forwarded","status","headers":[[name,value],...]}`)
+		fmt.Fprintln(w, `output lines: {"id","forwarded","status","headers":[[name,value],...],"rule","verdict"}`)
+		fmt.Fprintln(w, `  "rule" and "verdict" (ALLOWED, DENIED, UNTOUCHED) come from the counter the plugin incremented`)
 		fset.PrintDefaults()
 	}
 	pos, code, ok := parseFlags(fset, args, stdout, stderr)
@@ -99,13 +103,17 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "corsctl: replay: line %d: %v\n", n, err)
 			return 1
 		}
+		before := vm.Metrics()
 		res, err := vm.RoundTrip(req, func(host.Request) host.Response { return resp })
 		if err != nil {
 			out.Flush()
 			fmt.Fprintf(stderr, "corsctl: replay: line %d: the plugin failed: %v\n", n, err)
 			return 1
 		}
-		o := replayOutput{ID: id, Forwarded: res.Forwarded, Status: res.Status, Headers: make([][2]string, 0, len(res.Headers))}
+		o := replayOutput{ID: id, Forwarded: res.Forwarded, Status: res.Status, Headers: make([][2]string, 0, len(res.Headers)), Verdict: "UNKNOWN"}
+		if rule, outcome, ok := countedOutcome(before, vm.Metrics()); ok {
+			o.Rule, o.Verdict = rule, verdict(outcome)
+		}
 		for _, kv := range res.Headers {
 			o.Headers = append(o.Headers, [2]string{kv.Name, kv.Value})
 		}
@@ -120,6 +128,37 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// countedOutcome returns the rule and the outcome of the one stream that ran
+// between two readings of the plugin's counters: the counter
+// cors.<rule>.<outcome> or cors.unmatched (rule "") that it incremented
+// (docs/spec.md §4). ok is false when no outcome was counted, as after an
+// internal fault.
+func countedOutcome(before, after map[string]uint64) (rule string, o policy.Outcome, ok bool) {
+	for name, n := range after {
+		if n <= before[name] {
+			continue
+		}
+		if name == "cors.unmatched" {
+			return "", policy.OutcomeUnmatched, true
+		}
+		rest, found := strings.CutPrefix(name, "cors.")
+		if !found {
+			continue
+		}
+		// Rule names hold no dot: the outcome follows the first one.
+		rule, outcome, found := strings.Cut(rest, ".")
+		if !found {
+			continue
+		}
+		for _, o := range policy.Outcomes() {
+			if o.String() == outcome {
+				return rule, o, true
+			}
+		}
+	}
+	return "", 0, false
 }
 
 // parseReplayLine decodes one input line strictly.

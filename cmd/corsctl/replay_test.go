@@ -50,24 +50,24 @@ func TestReplay(t *testing.T) {
 		{
 			desc:  "allowed preflight, answered locally",
 			input: `{"id":1,"method":"OPTIONS","authority":"api.example.com","path":"/x","headers":[["Origin","https://app.example.com"],["Access-Control-Request-Method","PUT"]]}` + "\n",
-			want:  `{"id":1,"forwarded":false,"status":204,"headers":[["access-control-allow-origin","https://app.example.com"],["access-control-allow-credentials","true"],["access-control-allow-methods","PUT"],["vary","Origin, Access-Control-Request-Method, Access-Control-Request-Headers"]]}` + "\n",
+			want:  `{"id":1,"forwarded":false,"status":204,"headers":[["access-control-allow-origin","https://app.example.com"],["access-control-allow-credentials","true"],["access-control-allow-methods","PUT"],["vary","Origin, Access-Control-Request-Method, Access-Control-Request-Headers"]],"rule":"default","verdict":"ALLOWED"}` + "\n",
 		},
 		{
 			desc:  "a later filter's 401 with a permissive upstream header, and a blank line",
 			input: "\n" + `{"id":"b","method":"GET","authority":"api.example.com","path":"/x","headers":[["origin","https://app.example.com"]],"upstream":{"status":401,"headers":[["Access-Control-Allow-Origin","*"],["WWW-Authenticate","Bearer"]]}}` + "\n",
-			want:  `{"id":"b","forwarded":true,"status":401,"headers":[["www-authenticate","Bearer"],["access-control-allow-origin","https://app.example.com"],["access-control-allow-credentials","true"],["vary","Origin"]]}` + "\n",
+			want:  `{"id":"b","forwarded":true,"status":401,"headers":[["www-authenticate","Bearer"],["access-control-allow-origin","https://app.example.com"],["access-control-allow-credentials","true"],["vary","Origin"]],"rule":"default","verdict":"ALLOWED"}` + "\n",
 		},
 		{
 			desc:  "denied preflight: 403 with Vary but without CORS headers; default upstream",
 			input: `{"id":3,"method":"OPTIONS","path":"/","headers":[["origin","https://evil.example"],["access-control-request-method","PUT"]]}` + "\n" + `{"id":4}` + "\n",
-			want: `{"id":3,"forwarded":false,"status":403,"headers":[["vary","Origin, Access-Control-Request-Method, Access-Control-Request-Headers"],["content-length","22"],["content-type","text/plain"]]}` + "\n" +
-				`{"id":4,"forwarded":true,"status":200,"headers":[["vary","Origin"]]}` + "\n",
+			want: `{"id":3,"forwarded":false,"status":403,"headers":[["vary","Origin, Access-Control-Request-Method, Access-Control-Request-Headers"],["content-length","22"],["content-type","text/plain"]],"rule":"default","verdict":"DENIED"}` + "\n" +
+				`{"id":4,"forwarded":true,"status":200,"headers":[["vary","Origin"]],"rule":"default","verdict":"ALLOWED"}` + "\n",
 		},
 		{
 			desc:     "malformed line names its number",
 			input:    `{"id":1}` + "\n" + `{"id":2,"headers":[["origin"]]}` + "\n",
 			wantCode: 1,
-			want:     `{"id":1,"forwarded":true,"status":200,"headers":[["vary","Origin"]]}` + "\n",
+			want:     `{"id":1,"forwarded":true,"status":200,"headers":[["vary","Origin"]],"rule":"default","verdict":"ALLOWED"}` + "\n",
 			wantErr:  "corsctl: replay: line 2: headers[0]",
 		},
 		{
@@ -94,6 +94,75 @@ func TestReplay(t *testing.T) {
 				t.Errorf("stderr: got %q; want one line", stderr.String())
 			}
 		})
+	}
+}
+
+// TestReplayRuleAndVerdict checks that replay reports the rule and the
+// verdict of each stream from the counter the real plugin incremented.
+func TestReplayRuleAndVerdict(t *testing.T) {
+	wasm := testWasm(t)
+	config := tempConfig(t, `{"allowed_origins": ["https://app.example.com"], "rules": [
+	  {"name": "quiet", "match": {"paths": ["/off"]}, "mode": "off"},
+	  {"name": "trial", "match": {"paths": ["/trial"]}, "mode": "report_only", "reject_disallowed_origins": true},
+	  {"name": "api", "match": {"path_prefixes": ["/api/"]}}]}`)
+	in := strings.Join([]string{
+		`{"id":"unmatched","path":"/elsewhere","headers":[["origin","https://app.example.com"]]}`,
+		`{"id":"off","path":"/off","headers":[["origin","https://evil.example"]]}`,
+		`{"id":"report-only","path":"/trial","headers":[["origin","https://evil.example"]]}`,
+		`{"id":"denied","method":"OPTIONS","path":"/api/x","headers":[["origin","https://app.example.com"],["access-control-request-method","PUT"]]}`,
+		`{"id":"allowed","path":"/api/x","headers":[["origin","https://app.example.com"]]}`,
+	}, "\n")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"replay", config, "-wasm", wasm}, strings.NewReader(in), &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d; stderr: %s", code, stderr.String())
+	}
+	want := map[string]string{
+		"unmatched":   `"rule":"","verdict":"UNTOUCHED"}`,
+		"off":         `"rule":"quiet","verdict":"UNTOUCHED"}`,
+		"report-only": `"rule":"trial","verdict":"DENIED"}`,
+		"denied":      `"rule":"api","verdict":"DENIED"}`,
+		"allowed":     `"rule":"api","verdict":"ALLOWED"}`,
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(lines), len(want), stdout.String())
+	}
+	for _, l := range lines {
+		id := strings.Split(strings.TrimPrefix(l, `{"id":"`), `"`)[0]
+		if !strings.HasSuffix(l, want[id]) {
+			t.Errorf("%s: got %s; want it to end with %s", id, l, want[id])
+		}
+	}
+}
+
+func TestCountedOutcome(t *testing.T) {
+	before := map[string]uint64{"cors.a.actual_allowed": 3, "cors.a.report_only_divergence": 1, "cors.unmatched": 2, "cors.internal_fault": 0}
+	tests := []struct {
+		desc    string
+		changed map[string]uint64
+		rule    string
+		outcome string
+		ok      bool
+	}{
+		{desc: "an outcome", changed: map[string]uint64{"cors.a.actual_allowed": 4}, rule: "a", outcome: "actual_allowed", ok: true},
+		{desc: "an outcome with a divergence", changed: map[string]uint64{"cors.a.report_only_divergence": 2, "cors.a-b.actual_denied": 1},
+			rule: "a-b", outcome: "actual_denied", ok: true},
+		{desc: "unmatched", changed: map[string]uint64{"cors.unmatched": 3}, rule: "", outcome: "unmatched", ok: true},
+		{desc: "a fault only", changed: map[string]uint64{"cors.internal_fault": 1}},
+		{desc: "nothing", changed: nil},
+	}
+	for _, tt := range tests {
+		after := map[string]uint64{}
+		for k, v := range before {
+			after[k] = v
+		}
+		for k, v := range tt.changed {
+			after[k] = v
+		}
+		rule, o, ok := countedOutcome(before, after)
+		if ok != tt.ok || ok && (rule != tt.rule || o.String() != tt.outcome) {
+			t.Errorf("%s: got %q %v %v; want %q %s %v", tt.desc, rule, o, ok, tt.rule, tt.outcome, tt.ok)
+		}
 	}
 }
 
