@@ -4,9 +4,12 @@
 //
 //	corsctl check CONFIG
 //	corsctl explain CONFIG -origin O -method M [-header K:V]... [-authority H -path P]
-//	corsctl replay CONFIG [-wasm cors.wasm] < requests.jsonl
-//	corsctl serve CONFIG -upstream URL [-listen 127.0.0.1:8080] [-wasm cors.wasm]
+//	corsctl replay CONFIG [-wasm FILE] < requests.jsonl
+//	corsctl serve CONFIG -upstream URL [-listen 127.0.0.1:8080] [-wasm FILE]
 //	corsctl help [COMMAND] | corsctl --version
+//
+// replay and serve run cors.wasm from beside the corsctl binary (where make
+// build puts both), else build/cors.wasm, unless -wasm names another.
 package main
 
 import (

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/host"
@@ -24,8 +25,35 @@ func init() {
 	}
 }
 
-// defaultWasm is where `make build` puts the plugin.
-const defaultWasm = "build/cors.wasm"
+// wasmUsage describes the -wasm flag of replay and serve.
+const wasmUsage = "the plugin `file` (default: cors.wasm beside the corsctl binary, else build/cors.wasm)"
+
+// findWasm returns the plugin to run when -wasm is not given: cors.wasm
+// beside the corsctl binary exe (where `make build` puts both, so that
+// build/corsctl works from any directory), else build/cors.wasm in the
+// current directory. When neither exists it returns "" and the places it
+// looked.
+func findWasm(exe string) (path string, looked []string) {
+	var dirs []string
+	if exe != "" {
+		dirs = append(dirs, filepath.Dir(exe))
+		// Through a symbolic link (an install in /usr/local/bin), the
+		// binary's own directory.
+		if real, err := filepath.EvalSymlinks(exe); err == nil && filepath.Dir(real) != dirs[0] {
+			dirs = append(dirs, filepath.Dir(real))
+		}
+	}
+	for _, dir := range dirs {
+		looked = append(looked, filepath.Join(dir, "cors.wasm"))
+	}
+	looked = append(looked, filepath.Join("build", "cors.wasm"))
+	for _, p := range looked {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", looked
+}
 
 // replayInput is one input line. Only these fields are accepted, so a typo
 // is an error rather than a silently different request.
@@ -59,10 +87,10 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fset.SetOutput(stderr)
 	configFlag := fset.String("config", "", "the plugin configuration `file`, if not given as an argument")
-	wasmPath := fset.String("wasm", defaultWasm, "the plugin `file`")
+	wasmPath := fset.String("wasm", "", wasmUsage)
 	fset.Usage = func() {
 		w := fset.Output()
-		fmt.Fprintln(w, "usage: corsctl replay CONFIG [-wasm build/cors.wasm] < requests.jsonl")
+		fmt.Fprintln(w, "usage: corsctl replay CONFIG [-wasm FILE] < requests.jsonl")
 		fmt.Fprintln(w, "Run each request through the real cors.wasm in the Envoy-emulating host.")
 		fmt.Fprintln(w, `input lines:  {"id","method","authority","path","headers":[[name,value],...],"upstream":{"status","headers"}}`)
 		fmt.Fprintln(w, `output lines: {"id","forwarded","status","headers":[[name,value],...],"rule","verdict"}`)
@@ -220,6 +248,14 @@ func loadPlugin(ctx context.Context, wasmPath, configPath string, stderr io.Writ
 	c, ok := loadConfig(configPath, nil, stderr)
 	if !ok {
 		return nil, loadedConfig{}, 1
+	}
+	if wasmPath == "" {
+		exe, _ := os.Executable()
+		var looked []string
+		if wasmPath, looked = findWasm(exe); wasmPath == "" {
+			fmt.Fprintf(stderr, "corsctl: no cors.wasm at %s: run `make build` (or pass -wasm)\n", strings.Join(looked, " nor "))
+			return nil, loadedConfig{}, 1
+		}
 	}
 	wasm, err := os.ReadFile(wasmPath)
 	if errors.Is(err, fs.ErrNotExist) {

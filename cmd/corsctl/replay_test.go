@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -190,11 +191,88 @@ func TestReplayInvalidConfig(t *testing.T) {
 	}
 }
 
+func TestReplayNoDefaultWasm(t *testing.T) {
+	config := tempConfig(t, replayConfig)
+	t.Chdir(t.TempDir()) // no build/cors.wasm, and none beside the test binary
+	code, stdout, stderr := runArgs("replay", config)
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "corsctl: no cors.wasm at ") ||
+		!strings.Contains(stderr, " nor build/cors.wasm: run `make build` (or pass -wasm)\n") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 naming the places looked at", code, stdout, stderr)
+	}
+}
+
 func TestReplayMissingWasm(t *testing.T) {
 	config := tempConfig(t, replayConfig)
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"replay", "-config", config, "-wasm", filepath.Join(t.TempDir(), "cors.wasm")}, strings.NewReader(""), &stdout, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "run `make build`") || strings.Count(stderr.String(), "\n") != 1 {
 		t.Fatalf("got exit %d, stderr %q; want exit 1 and one line naming `make build`", code, stderr.String())
+	}
+}
+
+func TestFindWasm(t *testing.T) {
+	touch := func(path string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("\x00asm"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin, work := t.TempDir(), t.TempDir()
+	exe := filepath.Join(bin, "corsctl")
+	touch(exe)
+	t.Chdir(work)
+
+	// Neither: both places named.
+	if got, looked := findWasm(exe); got != "" || len(looked) != 2 || looked[0] != filepath.Join(bin, "cors.wasm") || looked[1] != filepath.Join("build", "cors.wasm") {
+		t.Errorf("findWasm() = %q, looked %q; want none found, having looked beside the binary and in build/", got, looked)
+	}
+	// build/cors.wasm in the current directory.
+	touch(filepath.Join(work, "build", "cors.wasm"))
+	if got, _ := findWasm(exe); got != filepath.Join("build", "cors.wasm") {
+		t.Errorf("findWasm() = %q; want build/cors.wasm", got)
+	}
+	// Beside the binary first.
+	touch(filepath.Join(bin, "cors.wasm"))
+	if got, _ := findWasm(exe); got != filepath.Join(bin, "cors.wasm") {
+		t.Errorf("findWasm() = %q; want the one beside the binary", got)
+	}
+	// Through a symbolic link to the binary: beside the binary itself.
+	// (Last, as it may skip.)
+	link := filepath.Join(t.TempDir(), "corsctl")
+	if err := os.Symlink(exe, link); err != nil {
+		t.Skip(err)
+	}
+	if got, _ := findWasm(link); got != filepath.Join(bin, "cors.wasm") {
+		t.Errorf("findWasm(%s) = %q; want the one beside the binary it links to", link, got)
+	}
+}
+
+// TestDefaultWasmBesideBinary builds corsctl into a directory beside a copy
+// of cors.wasm and runs it from another directory: without -wasm, it finds
+// the plugin beside itself.
+func TestDefaultWasmBesideBinary(t *testing.T) {
+	wasm := testWasm(t)
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "corsctl"), ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "cors.wasm"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := tempConfig(t, replayConfig)
+	cmd := exec.Command(filepath.Join(bin, "corsctl"), "replay", config)
+	cmd.Dir = t.TempDir() // no build/cors.wasm here
+	cmd.Stdin = strings.NewReader(`{"id":1,"headers":[["origin","https://app.example.com"]]}` + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"verdict":"ALLOWED"`) {
+		t.Errorf("corsctl replay from %s without -wasm: %v\n%s", cmd.Dir, err, out)
 	}
 }

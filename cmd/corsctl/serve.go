@@ -41,12 +41,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	configFlag := fset.String("config", "", "the plugin configuration `file`, if not given as an argument")
 	upstream := fset.String("upstream", "", "upstream base `URL`, e.g. http://127.0.0.1:3000")
 	listen := fset.String("listen", "127.0.0.1:8080", "listen `address`")
-	wasmPath := fset.String("wasm", defaultWasm, "the plugin `file`")
+	wasmPath := fset.String("wasm", "", wasmUsage)
 	workers := fset.Int("workers", runtime.NumCPU(), "number of VMs, like Envoy's worker threads")
 	logLevel := fset.String("log-level", "info", "lowest plugin log `level` printed: trace, debug, info, warn, error, critical")
 	fset.Usage = func() {
 		w := fset.Output()
-		fmt.Fprintln(w, "usage: corsctl serve CONFIG -upstream URL [-listen 127.0.0.1:8080] [-wasm build/cors.wasm]")
+		fmt.Fprintln(w, "usage: corsctl serve CONFIG -upstream URL [-listen 127.0.0.1:8080] [-wasm FILE]")
 		fmt.Fprintln(w, "A local reverse proxy that runs the real cors.wasm on every request.")
 		fset.PrintDefaults()
 	}
