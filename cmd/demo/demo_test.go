@@ -238,6 +238,11 @@ func TestUpstream(t *testing.T) {
 			if tt.wantHeader != "" && resp.Header.Get(tt.wantHeader) == "" {
 				t.Errorf("no %s header", tt.wantHeader)
 			}
+			for _, h := range []string{"X-Request-Id", "X-Internal-Trace"} {
+				if resp.Header.Get(h) == "" {
+					t.Errorf("no %s: the page's exposed/not exposed lesson needs it on every response", h)
+				}
+			}
 			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
 				t.Errorf("upstream ACAO = %q, want the permissive \"*\" the filter must override", got)
 			}

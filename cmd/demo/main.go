@@ -112,7 +112,7 @@ func serveDemo(ctx context.Context, o *options, stdout, stderr io.Writer) error 
 	}
 	defer cleanup()
 	o.gatewayConfig = config
-	page, err := pageHandler(gateway)
+	page, err := pageHandler(gateway, o.config, o.gatewayConfig, newExplainer(gateway, o.corsctl, o.gatewayConfig))
 	if err != nil {
 		closeAll(upLns)
 		closeAll(pageLns)
