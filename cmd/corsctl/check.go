@@ -26,6 +26,7 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quiet := fs.Bool("q", false, "print only the one-line summary, not the effective policy")
+	configFlag := fs.String("config", "", "the plugin configuration `file`, if not given as an argument")
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintln(w, "usage: corsctl check [-q] CONFIG")
@@ -37,12 +38,10 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "corsctl check: want one CONFIG file, got %d arguments\n", len(pos))
-		fmt.Fprintln(stderr, "run 'corsctl check -h' for usage")
+	path, ok := configArg(fs, pos, *configFlag, stderr)
+	if !ok {
 		return 2
 	}
-	path := pos[0]
 	data, err := readFile(path, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "corsctl: cannot read config: %v\n", err)

@@ -56,7 +56,9 @@ type explainFlags struct {
 // the verdict, 1 on an invalid configuration and 2 on bad flags.
 func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var f explainFlags
+	var configFlag string
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.StringVar(&configFlag, "config", "", "the plugin configuration `file`, if not given as an argument")
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.origin, "origin", "", "the request's Origin header (omit for a request without Origin)")
 	fs.StringVar(&f.method, "method", "GET", "the request method; OPTIONS plus an Access-Control-Request-Method header makes a preflight")
@@ -79,16 +81,15 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "corsctl explain: want one CONFIG file, got %d arguments\n", len(pos))
-		fmt.Fprintln(stderr, "run 'corsctl explain -h' for usage")
+	path, ok := configArg(fs, pos, configFlag, stderr)
+	if !ok {
 		return 2
 	}
 	if f.method == "" || strings.ContainsAny(f.method, " \t:") {
 		fmt.Fprintf(stderr, "corsctl: invalid -method %q\n", f.method)
 		return 2
 	}
-	p, code := loadPolicyFile(pos[0], stdin, stderr)
+	p, code := loadPolicyFile(path, stdin, stderr)
 	if p == nil {
 		return code
 	}

@@ -58,6 +58,9 @@ func TestUsageErrors(t *testing.T) {
 		{desc: "replay: two configurations", args: []string{"replay", "a.json", "-config", "b.json"}, wantErr: "two configurations, a.json and -config b.json"},
 		{desc: "replay: no configuration", args: []string{"replay"}, wantErr: "corsctl replay: missing the CONFIG file"},
 		{desc: "serve: no upstream", args: []string{"serve", demoConfig}, wantErr: "missing -upstream URL"},
+		{desc: "check: no configuration", args: []string{"check"}, wantErr: "corsctl check: missing the CONFIG file"},
+		{desc: "check: two arguments", args: []string{"check", "a.json", "b.json"}, wantErr: "want one CONFIG file, got 2 arguments: a.json b.json"},
+		{desc: "explain: two configurations", args: []string{"explain", "a.json", "-config", "b.json"}, wantErr: "two configurations"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -66,6 +69,21 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and %q on stderr", code, stdout, stderr, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestConfigFlag checks that -config names the configuration in every
+// subcommand, as older scripts pass it.
+func TestConfigFlag(t *testing.T) {
+	if code, stdout, stderr := runArgs("check", "-q", "-config", demoConfig); code != 0 || !strings.Contains(stdout, "ok: "+demoConfig) {
+		t.Errorf("check -config: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, stdout, stderr := runArgs("explain", "-config", demoConfig, "-origin", "https://a.example", "-path", "/api/public/items"); code != 0 || !strings.Contains(stdout, "rule:      public-read") {
+		t.Errorf("explain -config: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// The same file twice is one configuration.
+	if code, _, stderr := runArgs("check", "-q", demoConfig, "-config", demoConfig); code != 0 {
+		t.Errorf("check CONFIG -config CONFIG: exit %d, stderr %q", code, stderr)
 	}
 }
 
