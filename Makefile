@@ -46,9 +46,15 @@ build/corsctl: $(GOFILES)
 build/demo: $(GOFILES)
 	$(GO) build -trimpath -o $@ ./cmd/demo
 
+# The demo's ports: make run API_PORT=9080 PAGE_PORT=9081 UPSTREAM_PORT=9090.
+API_PORT      ?= 8080
+PAGE_PORT     ?= 8081
+UPSTREAM_PORT ?= 8090
+
 .PHONY: run
-run: build build/demo ## run the demo: upstream API, corsctl serve (cors.wasm) on 127.0.0.1:8080, page on localhost:8081
-	./build/demo -corsctl build/corsctl -wasm build/cors.wasm -config examples/demo/cors.json -listen 127.0.0.1:8080
+run: build build/demo ## run the demo: API (corsctl serve, cors.wasm), page and upstream on API_PORT=8080 PAGE_PORT=8081 UPSTREAM_PORT=8090; Ctrl-C stops it
+	exec ./build/demo -corsctl build/corsctl -wasm build/cors.wasm -config examples/demo/cors.json \
+	  -listen 127.0.0.1:$(API_PORT) -page-listen localhost:$(PAGE_PORT) -upstream-listen 127.0.0.1:$(UPSTREAM_PORT)
 
 .PHONY: test
 test: build build/cors-bench.wasm build/noop-bench.wasm check ## check, then every test: unit (race), filter, host, e2e on the real build/cors.wasm, headless Chromium, third_party

@@ -215,6 +215,9 @@ func (d *decoder) policyField(lv *fields, key string, v gjson.Result, path strin
 		lv.forwardDenied = d.boolean(v, path)
 	case keyDebug:
 		lv.debug = d.boolean(v, path)
+		if lv.debug != nil && *lv.debug {
+			d.warn(path, "true adds x-cors-debug with the reason of each denial to denied preflights, which discloses the policy to anyone who asks: keep it off in production")
+		}
 	case keyAllowNull:
 		lv.allowNull = d.boolean(v, path)
 	case keyAllowInsecure:
@@ -282,7 +285,10 @@ func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
 		case methods.Normalized(m) != m:
 			d.errs.add(p, ProblemInvalidMethod, m, "browsers send this method as "+Quote(methods.Normalized(m))+", and methods are case-sensitive: write "+Quote(methods.Normalized(m)))
 		case methods.IsSafelisted(m):
-			// GET, HEAD and POST never need Access-Control-Allow-Methods.
+			// GET, HEAD and POST never need Access-Control-Allow-Methods:
+			// listing them suggests that the list could refuse them.
+			d.warn(p, Quote(m)+" is always allowed, whatever allowed_methods says: browsers send GET, HEAD and POST without a preflight,"+
+				" so a simple POST from any allowed origin gets through as well; remove it, and refuse unwanted methods at the upstream")
 		default:
 			return m
 		}

@@ -277,6 +277,11 @@ func TestParse_warnings(t *testing.T) {
 		{"max age above Chromium's cap", `{"allowed_origins":["https://a.example"],"max_age_seconds":86400}`, "cors: max_age_seconds: 86400 exceeds Chromium's cap"},
 		{"shadowed rule", `{"allowed_origins":["https://a.example"],"rules":[{"name":"all"},{"name":"never","match":{"paths":["/x"]}}]}`, `cors: rules[1]: rule "never" is unreachable`},
 		{"duplicate origin", `{"allowed_origins":["https://a.example","https://a.example"]}`, `cors: allowed_origins[1]: "https://a.example" is listed twice`},
+		{"debug discloses the policy", `{"allowed_origins":["https://a.example"],"rules":[{"name":"r","debug":true}]}`, `cors: rules[0].debug: true adds x-cors-debug`},
+		{"a safelisted method listed", `{"allowed_origins":["https://a.example"],"allowed_methods":["GET"]}`,
+			`cors: allowed_methods[0]: "GET" is always allowed, whatever allowed_methods says: browsers send GET, HEAD and POST without a preflight, so a simple POST from any allowed origin gets through as well; remove it`},
+		{"safelisted methods listed", `{"allowed_origins":["https://a.example"],"rules":[{"name":"r","allowed_methods":["PUT","HEAD","POST","GET"]}]}`,
+			`cors: rules[0].allowed_methods[2]: "POST" is always allowed`},
 	}
 	for _, tc := range cases {
 		p, err := policy.Parse([]byte(tc.input))
@@ -286,6 +291,21 @@ func TestParse_warnings(t *testing.T) {
 		w := strings.Join(p.Warnings(), "\n")
 		if !strings.Contains(w, tc.want) {
 			t.Errorf("%s: warnings %q; want one containing %q", tc.desc, w, tc.want)
+		}
+	}
+}
+
+func TestParse_noWarningForWhatNeedsNone(t *testing.T) {
+	for _, cfg := range []string{
+		`{"allowed_origins":["https://a.example"],"allowed_methods":["PUT"],"debug":false}`,
+		`{"allowed_origins":["https://a.example"],"allowed_methods":[]}`,
+	} {
+		p, err := policy.Parse([]byte(cfg))
+		if err != nil {
+			t.Fatalf("policy.Parse(%s): %v", cfg, err)
+		}
+		if w := p.Warnings(); len(w) > 0 {
+			t.Errorf("policy.Parse(%s): got warnings %q; want none", cfg, w)
 		}
 	}
 }

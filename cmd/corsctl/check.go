@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/policy"
@@ -27,65 +26,134 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quiet := fs.Bool("q", false, "print only the one-line summary, not the effective policy")
+	configFlag := fs.String("config", "", "the plugin configuration `file`, if not given as an argument")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corsctl check [-q] CONFIG.json")
-		fmt.Fprintln(stderr, "Validate CONFIG.json (\"-\" for stdin) with the policy code the plugin runs;")
-		fmt.Fprintln(stderr, "exit 0 and print the effective policy, or exit 1 with every error on stderr.")
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: corsctl check [-q] CONFIG")
+		fmt.Fprintln(w, "Validate CONFIG (\"-\" for stdin) with the policy code the plugin runs;")
+		fmt.Fprintln(w, "exit 0 and print the effective policy, or exit 1 with every error on stderr.")
 		fs.PrintDefaults()
 	}
-	pos, err := parseArgsInterleaved(fs, args)
-	if err != nil {
-		return 2
-	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "corsctl: check needs exactly one CONFIG.json argument")
-		fs.Usage()
-		return 2
-	}
-	p, code := loadPolicyFile(pos[0], stdin, stderr)
-	if p == nil {
+	pos, code, ok := parseFlags(fs, args, stdout, stderr)
+	if !ok {
 		return code
 	}
-	names := p.RuleNames()
-	fmt.Fprintf(stdout, "ok: %s: %d %s (%s)", pos[0], len(names), pluralize(len(names), "rule", "rules"), strings.Join(names, ", "))
-	if w := p.Warnings(); len(w) > 0 {
-		fmt.Fprintf(stdout, ", %d %s", len(w), pluralize(len(w), "warning", "warnings"))
+	path, ok := configArg(fs, pos, *configFlag, stderr)
+	if !ok {
+		return 2
 	}
-	fmt.Fprintln(stdout)
-	fmt.Fprintln(stdout, "public suffix list: "+policy.PublicSuffixList())
-	if !*quiet {
-		fmt.Fprintln(stdout, indentJSON(p.String()))
-	}
-	return 0
-}
-
-// loadPolicyFile reads and parses the configuration at path ("-" for stdin). On
-// failure it reports on stderr and returns nil and the exit code: 1 for an
-// unreadable file or an invalid configuration. Warnings of a valid
-// configuration are written to stderr.
-func loadPolicyFile(path string, stdin io.Reader, stderr io.Writer) (*policy.Policy, int) {
-	var data []byte
-	var err error
-	if path == "-" {
-		data, err = io.ReadAll(stdin)
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	data, err := readFile(path, stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "corsctl: cannot read config: %v\n", err)
-		return nil, 1
+		return 1
 	}
-	p, err := policy.Parse(data)
+	configs, skipped, err := findConfigs(data)
 	if err != nil {
-		for _, line := range flattenErrors(err) {
-			fmt.Fprintln(stderr, line)
+		fmt.Fprintf(stderr, "corsctl: %s: %v\n", path, err)
+		return 1
+	}
+	for _, where := range skipped {
+		fmt.Fprintf(stderr, "corsctl: %s: skipped %s: another plugin's (only configurations that name cors are checked)\n", path, where)
+	}
+	code, valid := 0, 0
+	for _, c := range configs {
+		label := path
+		if c.where != "" {
+			label += ": " + c.where
 		}
+		p, err := policy.Parse(c.json)
+		if err != nil {
+			if c.where != "" {
+				fmt.Fprintf(stderr, "invalid: %s:\n", label)
+			}
+			writeErrors(stderr, path, c, err)
+			code = 1
+			continue
+		}
+		valid++
+		writeWarnings(stderr, c, p)
+		names := p.RuleNames()
+		fmt.Fprintf(stdout, "ok: %s: %d %s (%s)", label, len(names), pluralize(len(names), "rule", "rules"), strings.Join(names, ", "))
+		if w := p.Warnings(); len(w) > 0 {
+			fmt.Fprintf(stdout, ", %d %s", len(w), pluralize(len(w), "warning", "warnings"))
+		}
+		fmt.Fprintln(stdout)
+		if !*quiet {
+			fmt.Fprintln(stdout, indentJSON(p.String()))
+		}
+	}
+	if valid > 0 {
+		fmt.Fprintln(stdout, "public suffix list: "+policy.PublicSuffixList())
+	}
+	return code
+}
+
+// loadConfig reads the one plugin configuration in the file at path ("-"
+// for stdin): a JSON or YAML configuration, or the resource that carries
+// it. On failure it prints one line and returns false.
+func loadConfig(path string, stdin io.Reader, stderr io.Writer) (pluginConfig, bool) {
+	data, err := readFile(path, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "corsctl: cannot read config: %v\n", err)
+		return pluginConfig{}, false
+	}
+	configs, _, err := findConfigs(data)
+	if err != nil {
+		fmt.Fprintf(stderr, "corsctl: %s: %v\n", path, err)
+		return pluginConfig{}, false
+	}
+	if len(configs) > 1 {
+		wheres := make([]string, len(configs))
+		for i, c := range configs {
+			wheres[i] = c.where
+		}
+		fmt.Fprintf(stderr, "corsctl: %s holds %d CORS plugin configurations (%s): put the one you mean in a file of its own (corsctl check lists them)\n",
+			path, len(configs), strings.Join(wheres, "; "))
+		return pluginConfig{}, false
+	}
+	return configs[0], true
+}
+
+// loadPolicyFile reads and parses the configuration at path ("-" for
+// stdin). On failure it reports on stderr and returns nil and the exit
+// code: 1 for an unreadable file or an invalid configuration. Warnings of a
+// valid configuration are written to stderr.
+func loadPolicyFile(path string, stdin io.Reader, stderr io.Writer) (*policy.Policy, int) {
+	c, ok := loadConfig(path, stdin, stderr)
+	if !ok {
 		return nil, 1
 	}
-	for _, w := range p.Warnings() {
-		fmt.Fprintln(stderr, w)
+	p, err := policy.Parse(c.json)
+	if err != nil {
+		writeErrors(stderr, path, c, err)
+		return nil, 1
 	}
+	writeWarnings(stderr, c, p)
 	return p, 0
+}
+
+// writeErrors prints the configuration errors one per line, then, for a
+// JSON syntax error, where encoding/json finds it.
+func writeErrors(w io.Writer, path string, c pluginConfig, err error) {
+	for _, line := range flattenErrors(err) {
+		fmt.Fprintln(w, line)
+	}
+	if l := syntaxLine(path, c); l != "" {
+		fmt.Fprintln(w, l)
+	}
+}
+
+// writeWarnings prints the warnings of a valid configuration, each on a
+// line of its own starting "warning: ", so that they stand apart from the
+// errors that start "cors: ".
+func writeWarnings(w io.Writer, c pluginConfig, p *policy.Policy) {
+	for _, warning := range p.Warnings() {
+		warning = strings.TrimPrefix(warning, "cors: ")
+		if c.where != "" {
+			warning = c.where + ": " + warning
+		}
+		fmt.Fprintln(w, "warning: "+warning)
+	}
 }
 
 // flattenErrors returns the configuration errors that policy.Parse returns,
@@ -103,28 +171,6 @@ func flattenErrors(err error) []string {
 		lines = append(lines, "cors: invalid configuration")
 	}
 	return lines
-}
-
-// parseArgsInterleaved parses flags that may come before or after positional
-// arguments (`explain CONFIG.json -origin O` as well as
-// `explain -origin O CONFIG.json`), which flag.Parse alone does not allow.
-func parseArgsInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			// flag.Parse stopped at "--": everything after it is positional.
-			return append(pos, rest...), nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 // indentJSON indents one-line JSON for reading, keeping arrays of scalars

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/host"
@@ -47,6 +48,7 @@ type explainFlags struct {
 	upstreamStatus                                 int
 	upstreamHeaders                                headerFlags
 	json                                           bool
+	credentials                                    bool
 }
 
 // runExplain implements `corsctl explain CONFIG.json -origin O -method M
@@ -54,7 +56,9 @@ type explainFlags struct {
 // the verdict, 1 on an invalid configuration and 2 on bad flags.
 func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var f explainFlags
+	var configFlag string
 	fs := flag.NewFlagSet("explain", flag.ContinueOnError)
+	fs.StringVar(&configFlag, "config", "", "the plugin configuration `file`, if not given as an argument")
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.origin, "origin", "", "the request's Origin header (omit for a request without Origin)")
 	fs.StringVar(&f.method, "method", "GET", "the request method; OPTIONS plus an Access-Control-Request-Method header makes a preflight")
@@ -65,26 +69,27 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.route, "route", "", "Envoy's route name, for match.route_names")
 	fs.IntVar(&f.upstreamStatus, "upstream-status", 200, "the status of the upstream's response, for a forwarded request")
 	fs.Var(&f.upstreamHeaders, "upstream-header", "a header of the upstream's response \"Name: value\", repeatable")
+	fs.BoolVar(&f.credentials, "credentials", false, "the page sends credentials (fetch's credentials: \"include\"); a Cookie header implies it")
 	fs.BoolVar(&f.json, "json", false, "print what the client receives as one replay output line, with \"rule\" and \"verdict\"")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corsctl explain CONFIG.json -origin O -method M [-header K:V]... [-authority H -path P] [-route NAME]")
-		fmt.Fprintln(stderr, "Explain what the plugin does with one request: the rule, the verdict and why, and the response headers.")
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: corsctl explain CONFIG -origin O -method M [-header K:V]... [-authority H -path P] [-route NAME]")
+		fmt.Fprintln(w, "Explain what the plugin does with one request: the rule, the verdict and why, and the response headers.")
 		fs.PrintDefaults()
 	}
-	pos, err := parseArgsInterleaved(fs, args)
-	if err != nil {
-		return 2
+	pos, code, ok := parseFlags(fs, args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if len(pos) != 1 {
-		fmt.Fprintln(stderr, "corsctl: explain needs exactly one CONFIG.json argument")
-		fs.Usage()
+	path, ok := configArg(fs, pos, configFlag, stderr)
+	if !ok {
 		return 2
 	}
 	if f.method == "" || strings.ContainsAny(f.method, " \t:") {
 		fmt.Fprintf(stderr, "corsctl: invalid -method %q\n", f.method)
 		return 2
 	}
-	p, code := loadPolicyFile(pos[0], stdin, stderr)
+	p, code := loadPolicyFile(path, stdin, stderr)
 	if p == nil {
 		return code
 	}
@@ -112,7 +117,7 @@ type effectLine struct {
 // response with the decision's edits.
 func effect(f *explainFlags, d *policy.Decision) effectLine {
 	var hs []policy.Header
-	out := effectLine{Forwarded: true, Status: f.upstreamStatus, Rule: d.Rule, Verdict: verdict(d)}
+	out := effectLine{Forwarded: true, Status: f.upstreamStatus, Rule: d.Rule, Verdict: verdict(d.Outcome)}
 	switch {
 	case d.Enforced() && d.Action == policy.Respond:
 		hostHeaders := make([]host.Header, 0, 8)
@@ -170,12 +175,15 @@ func (f *explainFlags) request() *policy.Request {
 	return r
 }
 
-// verdict sums a decision up in one word for a frontend developer.
-func verdict(d *policy.Decision) string {
+// verdict sums an outcome up in one word for a frontend developer. explain
+// reads the outcome from its decision, replay from the counter the plugin
+// incremented: a request no rule governs (unmatched, or mode off) is
+// UNTOUCHED, a denial DENIED, anything else ALLOWED.
+func verdict(o policy.Outcome) string {
 	switch {
-	case d.Action == policy.Ignore:
+	case o == policy.OutcomeUnmatched || o == policy.OutcomeOff:
 		return "UNTOUCHED"
-	case d.Outcome.Denied():
+	case o.Denied():
 		return "DENIED"
 	default:
 		return "ALLOWED"
@@ -201,6 +209,10 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 	if r.RouteName != "" {
 		fmt.Fprintf(w, "           route: %s\n", r.RouteName)
 	}
+	credentialed := f.credentialed()
+	if f.credentials {
+		fmt.Fprintln(w, "           (with credentials)")
+	}
 
 	names := p.RuleNames()
 	if d.RuleIndex < 0 || d.Rule == "" {
@@ -209,14 +221,21 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 		fmt.Fprintf(w, "rule:      %s (rule %d of %d)\n", d.Rule, d.RuleIndex+1, len(names))
 	}
 	fmt.Fprintf(w, "kind:      %s\n", kindText(d.Kind))
-	v := verdict(d)
+	v := verdict(d.Outcome)
 	if d.ReportOnly {
 		v += " (report_only: counted and logged, not enforced)"
 	}
 	fmt.Fprintf(w, "verdict:   %s\n", v)
 	fmt.Fprintf(w, "reason:    %s (%s)\n", reasonText(d), d.Outcome)
+	if c := culprit(p, r, d); c != "" {
+		fmt.Fprintf(w, "           %s\n", c)
+	}
 	fmt.Fprintf(w, "client:    %s\n", clientText(d))
-	fmt.Fprintf(w, "browser:   %s\n", browserText(d))
+	if refusal := credentialsRefusal(d, credentialed); refusal != "" {
+		fmt.Fprintf(w, "browser:   %s\n", refusal)
+	} else {
+		fmt.Fprintf(w, "browser:   %s\n", browserText(d))
+	}
 
 	switch {
 	case d.Action == policy.Ignore:
@@ -295,6 +314,55 @@ func clientText(d *policy.Decision) string {
 	default:
 		return "forwarded to upstream; the filter sets the CORS headers on its response"
 	}
+}
+
+// credentialed reports whether the request is sent with credentials: so
+// flagged, or carrying a Cookie, which a browser sends only then.
+func (f *explainFlags) credentialed() bool {
+	if f.credentials {
+		return true
+	}
+	for _, h := range f.headers {
+		if h.Name == "cookie" {
+			return true
+		}
+	}
+	return false
+}
+
+// credentialsRefusal says why the browser refuses an allowed answer to a
+// credentialed request; "" when it does not. For such a request, Fetch's
+// CORS check wants the request's own origin in Access-Control-Allow-Origin,
+// never "*", and Access-Control-Allow-Credentials: true, on the preflight
+// and on the response alike.
+//
+// [Fetch §CORS check]: https://fetch.spec.whatwg.org/#cors-check
+func credentialsRefusal(d *policy.Decision, credentialed bool) string {
+	if !credentialed || !d.Enforced() || (d.Outcome != policy.OutcomePreflightAllowed && d.Outcome != policy.OutcomeActualAllowed) {
+		return ""
+	}
+	var acao string
+	acac := false
+	for _, h := range d.Headers() {
+		switch h.Name {
+		case "access-control-allow-origin":
+			acao = h.Value
+		case "access-control-allow-credentials":
+			acac = h.Value == "true"
+		}
+	}
+	rule := "rule " + strconv.Quote(d.Rule)
+	switch {
+	case acao == "*":
+		return "refused: with credentials (credentials: \"include\", or a Cookie), the browser refuses Access-Control-Allow-Origin: *, " +
+			"and fetch() rejects with a TypeError; " + rule + " answers * because it allows any origin without allow_credentials: " +
+			"list the origins and set allow_credentials, or send the request without credentials"
+	case !acac:
+		return "refused: with credentials (credentials: \"include\", or a Cookie), the browser wants Access-Control-Allow-Credentials: true, " +
+			"which " + rule + " does not send (allow_credentials is false), and fetch() rejects with a TypeError; " +
+			"set allow_credentials, or send the request without credentials"
+	}
+	return ""
 }
 
 // browserText says what the page's fetch() sees, under enforcement.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/host"
@@ -24,8 +25,35 @@ func init() {
 	}
 }
 
-// defaultWasm is where `make build` puts the plugin.
-const defaultWasm = "build/cors.wasm"
+// wasmUsage describes the -wasm flag of replay and serve.
+const wasmUsage = "the plugin `file` (default: cors.wasm beside the corsctl binary, else build/cors.wasm)"
+
+// findWasm returns the plugin to run when -wasm is not given: cors.wasm
+// beside the corsctl binary exe (where `make build` puts both, so that
+// build/corsctl works from any directory), else build/cors.wasm in the
+// current directory. When neither exists it returns "" and the places it
+// looked.
+func findWasm(exe string) (path string, looked []string) {
+	var dirs []string
+	if exe != "" {
+		dirs = append(dirs, filepath.Dir(exe))
+		// Through a symbolic link (an install in /usr/local/bin), the
+		// binary's own directory.
+		if real, err := filepath.EvalSymlinks(exe); err == nil && filepath.Dir(real) != dirs[0] {
+			dirs = append(dirs, filepath.Dir(real))
+		}
+	}
+	for _, dir := range dirs {
+		looked = append(looked, filepath.Join(dir, "cors.wasm"))
+	}
+	looked = append(looked, filepath.Join("build", "cors.wasm"))
+	for _, p := range looked {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	return "", looked
+}
 
 // replayInput is one input line. Only these fields are accepted, so a typo
 // is an error rather than a silently different request.
@@ -43,35 +71,42 @@ type replayInput struct {
 	} `json:"upstream"`
 }
 
-// replayOutput is one output line: what the client receives. Its field
-// names are a contract.
+// replayOutput is one output line: what the client receives, then the rule
+// and the verdict, as explain -json prints them. Its field names are a
+// contract.
 type replayOutput struct {
 	ID        json.RawMessage `json:"id"`
 	Forwarded bool            `json:"forwarded"`
 	Status    int             `json:"status"`
 	Headers   [][2]string     `json:"headers"`
+	Rule      string          `json:"rule"`
+	Verdict   string          `json:"verdict"`
 }
 
 func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	configPath := fset.String("config", "", "plugin configuration `file` (JSON)")
-	wasmPath := fset.String("wasm", defaultWasm, "the plugin `file`")
+	configFlag := fset.String("config", "", "the plugin configuration `file`, if not given as an argument")
+	wasmPath := fset.String("wasm", "", wasmUsage)
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corsctl replay -config CONFIG.json [-wasm build/cors.wasm] < requests.jsonl")
-		fmt.Fprintln(stderr, `input lines:  {"id","method","authority","path","headers":[[name,value],...],"upstream":{"status","headers"}}`)
-		fmt.Fprintln(stderr, `output lines: {"id","forwarded","status","headers":[[name,value],...]}`)
+		w := fset.Output()
+		fmt.Fprintln(w, "usage: corsctl replay CONFIG [-wasm FILE] < requests.jsonl")
+		fmt.Fprintln(w, "Run each request through the real cors.wasm in the Envoy-emulating host.")
+		fmt.Fprintln(w, `input lines:  {"id","method","authority","path","headers":[[name,value],...],"upstream":{"status","headers"}}`)
+		fmt.Fprintln(w, `output lines: {"id","forwarded","status","headers":[[name,value],...],"rule","verdict"}`)
+		fmt.Fprintln(w, `  "rule" and "verdict" (ALLOWED, DENIED, UNTOUCHED) come from the counter the plugin incremented`)
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
-		return 2
+	pos, code, ok := parseFlags(fset, args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	if *configPath == "" || fset.NArg() > 0 {
-		fset.Usage()
+	configPath, ok := configArg(fset, pos, *configFlag, stderr)
+	if !ok {
 		return 2
 	}
 	ctx := context.Background()
-	plugin, config, code := loadPlugin(ctx, *wasmPath, *configPath, stderr, host.WithMaxLogs(10_000))
+	plugin, config, code := loadPlugin(ctx, *wasmPath, configPath, stderr, host.WithMaxLogs(10_000))
 	if plugin == nil {
 		return code
 	}
@@ -96,13 +131,17 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "corsctl: replay: line %d: %v\n", n, err)
 			return 1
 		}
+		before := vm.Metrics()
 		res, err := vm.RoundTrip(req, func(host.Request) host.Response { return resp })
 		if err != nil {
 			out.Flush()
 			fmt.Fprintf(stderr, "corsctl: replay: line %d: the plugin failed: %v\n", n, err)
 			return 1
 		}
-		o := replayOutput{ID: id, Forwarded: res.Forwarded, Status: res.Status, Headers: make([][2]string, 0, len(res.Headers))}
+		o := replayOutput{ID: id, Forwarded: res.Forwarded, Status: res.Status, Headers: make([][2]string, 0, len(res.Headers)), Verdict: "UNKNOWN"}
+		if rule, outcome, ok := countedOutcome(before, vm.Metrics()); ok {
+			o.Rule, o.Verdict = rule, verdict(outcome)
+		}
 		for _, kv := range res.Headers {
 			o.Headers = append(o.Headers, [2]string{kv.Name, kv.Value})
 		}
@@ -117,6 +156,37 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// countedOutcome returns the rule and the outcome of the one stream that ran
+// between two readings of the plugin's counters: the counter
+// cors.<rule>.<outcome> or cors.unmatched (rule "") that it incremented
+// (docs/spec.md §4). ok is false when no outcome was counted, as after an
+// internal fault.
+func countedOutcome(before, after map[string]uint64) (rule string, o policy.Outcome, ok bool) {
+	for name, n := range after {
+		if n <= before[name] {
+			continue
+		}
+		if name == "cors.unmatched" {
+			return "", policy.OutcomeUnmatched, true
+		}
+		rest, found := strings.CutPrefix(name, "cors.")
+		if !found {
+			continue
+		}
+		// Rule names hold no dot: the outcome follows the first one.
+		rule, outcome, found := strings.Cut(rest, ".")
+		if !found {
+			continue
+		}
+		for _, o := range policy.Outcomes() {
+			if o.String() == outcome {
+				return rule, o, true
+			}
+		}
+	}
+	return "", 0, false
 }
 
 // parseReplayLine decodes one input line strictly.
@@ -174,36 +244,50 @@ func pairs(field string, in [][]string) ([]host.Header, error) {
 
 // loadPlugin reads the configuration and compiles the .wasm. On failure it
 // prints one line and returns a nil plugin and the exit code.
-func loadPlugin(ctx context.Context, wasmPath, configPath string, stderr io.Writer, opts ...host.Option) (*host.Plugin, []byte, int) {
-	config, err := os.ReadFile(configPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "corsctl: %v\n", err)
-		return nil, nil, 1
+func loadPlugin(ctx context.Context, wasmPath, configPath string, stderr io.Writer, opts ...host.Option) (*host.Plugin, loadedConfig, int) {
+	c, ok := loadConfig(configPath, nil, stderr)
+	if !ok {
+		return nil, loadedConfig{}, 1
+	}
+	if wasmPath == "" {
+		exe, _ := os.Executable()
+		var looked []string
+		if wasmPath, looked = findWasm(exe); wasmPath == "" {
+			fmt.Fprintf(stderr, "corsctl: no cors.wasm at %s: run `make build` (or pass -wasm)\n", strings.Join(looked, " nor "))
+			return nil, loadedConfig{}, 1
+		}
 	}
 	wasm, err := os.ReadFile(wasmPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(stderr, "corsctl: %s not found: run `make build` (or pass -wasm)\n", wasmPath)
-		return nil, nil, 1
+		return nil, loadedConfig{}, 1
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "corsctl: %v\n", err)
-		return nil, nil, 1
+		return nil, loadedConfig{}, 1
 	}
 	plugin, err := host.Compile(ctx, wasm, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "corsctl: %s does not load as Envoy would: %v\n", wasmPath, err)
-		return nil, nil, 1
+		return nil, loadedConfig{}, 1
 	}
-	return plugin, config, 0
+	return plugin, loadedConfig{path: configPath, pluginConfig: c}, 0
+}
+
+// loadedConfig is a plugin configuration and the file it came from.
+type loadedConfig struct {
+	path string
+	pluginConfig
 }
 
 // startVM starts and configures one VM. A refused configuration prints the
-// plugin's critical log lines (the `cors: ` errors), one per line.
-func startVM(ctx context.Context, plugin *host.Plugin, config []byte, stderr io.Writer) (*host.VM, int) {
+// plugin's critical log lines (the `cors: ` errors), one per line, and
+// where a JSON syntax error is.
+func startVM(ctx context.Context, plugin *host.Plugin, config loadedConfig, stderr io.Writer) (*host.VM, int) {
 	var critical []string
 	vm, err := plugin.NewVM(ctx)
 	if err == nil {
-		err = vm.Configure(config)
+		err = vm.Configure(config.json)
 		critical = vm.Logs(host.LogCritical)
 	}
 	switch {
@@ -213,6 +297,9 @@ func startVM(ctx context.Context, plugin *host.Plugin, config []byte, stderr io.
 		}
 		if len(critical) == 0 {
 			fmt.Fprintln(stderr, "corsctl: the plugin refused the configuration")
+		}
+		if l := syntaxLine(config.path, config.pluginConfig); l != "" {
+			fmt.Fprintln(stderr, l)
 		}
 		return nil, 1
 	case err != nil:

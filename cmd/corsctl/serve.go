@@ -38,24 +38,35 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready func(addr string)) int {
 	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	configPath := fset.String("config", "", "plugin configuration `file` (JSON)")
+	configFlag := fset.String("config", "", "the plugin configuration `file`, if not given as an argument")
 	upstream := fset.String("upstream", "", "upstream base `URL`, e.g. http://127.0.0.1:3000")
 	listen := fset.String("listen", "127.0.0.1:8080", "listen `address`")
-	wasmPath := fset.String("wasm", defaultWasm, "the plugin `file`")
+	wasmPath := fset.String("wasm", "", wasmUsage)
 	workers := fset.Int("workers", runtime.NumCPU(), "number of VMs, like Envoy's worker threads")
 	logLevel := fset.String("log-level", "info", "lowest plugin log `level` printed: trace, debug, info, warn, error, critical")
 	fset.Usage = func() {
-		fmt.Fprintln(stderr, "usage: corsctl serve -config CONFIG.json -upstream URL [-listen 127.0.0.1:8080] [-wasm build/cors.wasm]")
+		w := fset.Output()
+		fmt.Fprintln(w, "usage: corsctl serve CONFIG -upstream URL [-listen 127.0.0.1:8080] [-wasm FILE]")
+		fmt.Fprintln(w, "A local reverse proxy that runs the real cors.wasm on every request.")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
+	pos, code, ok := parseFlags(fset, args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	configPath, ok := configArg(fset, pos, *configFlag, stderr)
+	if !ok {
+		return 2
+	}
+	if *upstream == "" {
+		fmt.Fprintln(stderr, "corsctl serve: missing -upstream URL: the server the requests go to")
+		return 2
+	}
+	if *workers < 1 {
+		fmt.Fprintf(stderr, "corsctl serve: -workers %d: want at least 1\n", *workers)
 		return 2
 	}
 	target, err := url.Parse(*upstream)
-	if *configPath == "" || *upstream == "" || fset.NArg() > 0 || *workers < 1 {
-		fset.Usage()
-		return 2
-	}
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
 		fmt.Fprintf(stderr, "corsctl: serve: -upstream %q is not an http(s) URL\n", *upstream)
 		return 2
@@ -73,7 +84,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 			logMu.Unlock()
 		}
 	}
-	plugin, config, code := loadPlugin(ctx, *wasmPath, *configPath, stderr, host.WithLogSink(sink), host.WithMaxLogs(1_000))
+	plugin, config, code := loadPlugin(ctx, *wasmPath, configPath, stderr, host.WithLogSink(sink), host.WithMaxLogs(1_000))
 	if plugin == nil {
 		return code
 	}
@@ -82,6 +93,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready f
 	for range *workers {
 		vm, code := startVM(ctx, plugin, config, io.Discard) // the sink already printed the errors
 		if vm == nil {
+			if l := syntaxLine(config.path, config.pluginConfig); l != "" {
+				fmt.Fprintln(stderr, l)
+			}
 			return code
 		}
 		pool.vms = append(pool.vms, vm)

@@ -35,7 +35,7 @@ func TestServe(t *testing.T) {
 	done := make(chan int, 1)
 	var stdout, stderr syncBuffer
 	go func() {
-		done <- serve(ctx, []string{"-config", config, "-upstream", upstream.URL, "-listen", "127.0.0.1:0", "-wasm", wasm, "-workers", "2"},
+		done <- serve(ctx, []string{config, "-upstream", upstream.URL, "-listen", "127.0.0.1:0", "-wasm", wasm, "-workers", "2"},
 			&stdout, &stderr, func(addr string) { addrc <- addr })
 	}()
 	var base string

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +28,9 @@ func TestMain(m *testing.M) {
 }
 
 func fakeGateway(args []string) {
+	if len(args) == 0 || args[0] != "serve" {
+		os.Exit(5) // only serve is faked
+	}
 	var listen string
 	for i, a := range args {
 		if a == "-listen" && i+1 < len(args) {
@@ -75,6 +79,23 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// requireBuild returns build/corsctl and build/cors.wasm, skipping when
+// they are absent, unless CORS_REQUIRE_WASM=1.
+func requireBuild(t *testing.T) (corsctl, wasm string) {
+	t.Helper()
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	corsctl, wasm = filepath.Join(root, "build", "corsctl"), filepath.Join(root, "build", "cors.wasm")
+	for _, f := range []string{corsctl, wasm} {
+		if _, err := os.Stat(f); err != nil {
+			if os.Getenv("CORS_REQUIRE_WASM") == "1" {
+				t.Fatalf("%s is missing (CORS_REQUIRE_WASM=1): run `make build`", f)
+			}
+			t.Skipf("%s is missing: run `make build`", f)
+		}
+	}
+	return corsctl, wasm
+}
+
 func TestServeDemoSupervisesGateway(t *testing.T) {
 	tests := []struct {
 		desc    string
@@ -95,7 +116,7 @@ func TestServeDemoSupervisesGateway(t *testing.T) {
 				t.Fatal(err)
 			}
 			o := &options{
-				corsctl: exe, wasm: "x.wasm", config: "cors.json",
+				corsctl: exe, wasm: "x.wasm", config: "../../examples/demo/cors.json",
 				listen: freeAddr(t), upstreamListen: "127.0.0.1:0", pageListen: "localhost:0",
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -217,6 +238,11 @@ func TestUpstream(t *testing.T) {
 			if tt.wantHeader != "" && resp.Header.Get(tt.wantHeader) == "" {
 				t.Errorf("no %s header", tt.wantHeader)
 			}
+			for _, h := range []string{"X-Request-Id", "X-Internal-Trace"} {
+				if resp.Header.Get(h) == "" {
+					t.Errorf("no %s: the page's exposed/not exposed lesson needs it on every response", h)
+				}
+			}
 			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
 				t.Errorf("upstream ACAO = %q, want the permissive \"*\" the filter must override", got)
 			}
@@ -250,5 +276,29 @@ func TestRunFlags(t *testing.T) {
 				t.Errorf("run(%q) = %d, want %d; stderr:\n%s", args, got, tt.want, stderr.String())
 			}
 		})
+	}
+}
+
+func TestPageConfig(t *testing.T) {
+	const demo = "../../examples/demo/cors.json"
+	if path, cleanup, err := pageConfig(demo, defaultPageOrigin); err != nil || path != demo {
+		t.Errorf("default origin: got %q, %v; want the config itself", path, err)
+	} else {
+		cleanup()
+	}
+	path, cleanup, err := pageConfig(demo, "http://localhost:9081")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path == demo || !strings.Contains(string(data), `"http://localhost:9081"`) || strings.Contains(string(data), defaultPageOrigin) {
+		t.Errorf("%s:\n%s\nwant a copy allowing http://localhost:9081 instead", path, data)
+	}
+	cleanup()
+	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
+		t.Errorf("cleanup left %s", filepath.Dir(path))
 	}
 }

@@ -11,6 +11,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 )
@@ -36,6 +38,10 @@ type options struct {
 	listen                string // the CORS gateway's address
 	upstreamListen        string
 	pageListen            string
+
+	// gatewayConfig is the configuration the gateway runs: config, or a
+	// copy of it for the page's origin (see pageConfig).
+	gatewayConfig string
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -79,10 +85,6 @@ func serveDemo(ctx context.Context, o *options, stdout, stderr io.Writer) error 
 		ln.Close()
 	}
 
-	page, err := pageHandler(gateway)
-	if err != nil {
-		return fmt.Errorf("page: %w", err)
-	}
 	up := &upstream{log: logger}
 	upLns, err := listenAll(o.upstreamListen)
 	if err != nil {
@@ -94,7 +96,6 @@ func serveDemo(ctx context.Context, o *options, stdout, stderr io.Writer) error 
 		closeAll(upLns)
 		return fmt.Errorf("page: %w", err)
 	}
-	pageSrv := &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second}
 	// With port 0 (tests), the real addresses are known only now.
 	o.upstreamListen = upLns[0].Addr().String()
 	if host, _, _ := net.SplitHostPort(o.pageListen); host == "localhost" {
@@ -103,6 +104,21 @@ func serveDemo(ctx context.Context, o *options, stdout, stderr io.Writer) error 
 	} else {
 		o.pageListen = pageLns[0].Addr().String()
 	}
+	config, cleanup, err := pageConfig(o.config, "http://"+o.pageListen)
+	if err != nil {
+		closeAll(upLns)
+		closeAll(pageLns)
+		return err
+	}
+	defer cleanup()
+	o.gatewayConfig = config
+	page, err := pageHandler(gateway, o.config, o.gatewayConfig, newExplainer(gateway, o.corsctl, o.gatewayConfig))
+	if err != nil {
+		closeAll(upLns)
+		closeAll(pageLns)
+		return fmt.Errorf("page: %w", err)
+	}
+	pageSrv := &http.Server{Handler: page, ReadHeaderTimeout: 10 * time.Second}
 	for _, ln := range upLns {
 		go upSrv.Serve(ln)
 	}
@@ -149,7 +165,7 @@ type child struct {
 // startGateway starts `corsctl serve` and waits until it accepts
 // connections, or fails if it exits first or takes longer than 30 s.
 func startGateway(ctx context.Context, o *options, upstreamURL string, stdout, stderr io.Writer) (*child, error) {
-	cmd := exec.Command(o.corsctl, "serve", "-config", o.config, "-upstream", upstreamURL, "-listen", o.listen, "-wasm", o.wasm)
+	cmd := exec.Command(o.corsctl, "serve", o.gatewayConfig, "-upstream", upstreamURL, "-listen", o.listen, "-wasm", o.wasm)
 	cmd.Stdout = stdout
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = childSysProcAttr()
@@ -234,6 +250,14 @@ func closeAll(lns []net.Listener) {
 // banner is what demo prints once everything listens.
 func banner(o *options, gateway string) string {
 	page := "http://" + o.pageListen
+	corsctl := o.corsctl
+	if corsctl == "" {
+		corsctl = "build/corsctl"
+	}
+	policy := o.config
+	if o.gatewayConfig != o.config {
+		policy = fmt.Sprintf("%s, allowing the page's origin %s: %s", o.config, page, o.gatewayConfig)
+	}
 	s := fmt.Sprintf(`
 demo upstream  http://%s   (the API; it sends Access-Control-Allow-Origin: * itself)
 CORS gateway   %s   (corsctl serve: %s with %s)
@@ -249,12 +273,45 @@ try:
   # credentialed actual request (rule app-write)
   curl -si -X POST %[2]s/api/app/orders -H 'Origin: %[5]s' -H 'Cookie: %[6]s=demo-user' -H 'Content-Type: application/json' -d '{"item":2,"quantity":1}'
   # ask corsctl why
-  build/corsctl explain %[7]s -origin https://evil.example -method OPTIONS -header 'Access-Control-Request-Method: POST' -path /api/app/orders
+  %[7]s explain %[8]s -origin https://evil.example -method OPTIONS -header 'Access-Control-Request-Method: POST' -path /api/app/orders
 
 Ctrl-C stops everything.
-`, o.upstreamListen, gateway, o.wasm, o.config, page, sessionCookie, o.config)
+`, o.upstreamListen, gateway, o.wasm, policy, page, sessionCookie, corsctl, o.gatewayConfig)
 	if o.corsctl == "" {
 		s += "(gateway not started: -corsctl is empty; start corsctl serve yourself)\n"
 	}
 	return s
+}
+
+// defaultPageOrigin is the page's origin in examples/demo/cors.json.
+const defaultPageOrigin = "http://localhost:8081"
+
+// pageConfig returns the configuration file the gateway runs: config
+// itself, or, when the page is served on another origin (make run
+// PAGE_PORT=...), a copy in a temporary directory where the allowed origin
+// http://localhost:8081 is the page's. cleanup removes the copy.
+func pageConfig(config, pageOrigin string) (path string, cleanup func(), err error) {
+	nothing := func() {}
+	if pageOrigin == defaultPageOrigin {
+		return config, nothing, nil
+	}
+	data, err := os.ReadFile(config)
+	if err != nil {
+		return "", nothing, fmt.Errorf("config: %w", err)
+	}
+	quoted := []byte(`"` + defaultPageOrigin + `"`)
+	if !bytes.Contains(data, quoted) {
+		return config, nothing, nil
+	}
+	dir, err := os.MkdirTemp("", "cors-demo-")
+	if err != nil {
+		return "", nothing, err
+	}
+	path = filepath.Join(dir, filepath.Base(config))
+	data = bytes.ReplaceAll(data, quoted, []byte(`"`+pageOrigin+`"`))
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		os.RemoveAll(dir)
+		return "", nothing, err
+	}
+	return path, func() { os.RemoveAll(dir) }, nil
 }

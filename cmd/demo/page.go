@@ -12,10 +12,13 @@ var pageFS embed.FS
 
 var pageTemplate = template.Must(template.ParseFS(pageFS, "page/index.html"))
 
-// pageHandler serves the demo page, whose fetch() calls go to gateway.
-func pageHandler(gateway string) (http.Handler, error) {
+// pageHandler serves the demo page, whose fetch() calls go to gateway,
+// which runs config (or gatewayConfig, its copy for the page's origin),
+// and the page's POST /why, which why answers.
+func pageHandler(gateway, config, gatewayConfig string, why http.Handler) (http.Handler, error) {
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, struct{ Gateway string }{gateway}); err != nil {
+	data := struct{ Gateway, Config, GatewayConfig string }{gateway, config, gatewayConfig}
+	if err := pageTemplate.Execute(&buf, data); err != nil {
 		return nil, err
 	}
 	page := buf.Bytes()
@@ -25,5 +28,6 @@ func pageHandler(gateway string) (http.Handler, error) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write(page)
 	})
+	mux.Handle("POST /why", why)
 	return mux, nil
 }

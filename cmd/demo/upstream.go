@@ -18,8 +18,9 @@ const sessionCookie = "demo_session"
 // every response), to show that the filter owns the CORS headers of the
 // routes it governs: the upstream can never widen the policy.
 type upstream struct {
-	log    *log.Logger
-	orders atomic.Int64
+	log      *log.Logger
+	orders   atomic.Int64
+	requests atomic.Int64
 }
 
 // handler returns the demo API's routes.
@@ -46,6 +47,13 @@ func (u *upstream) handler() http.Handler {
 		}
 		u.log.Printf("upstream: %s %s (origin %q, session cookie: %s)", r.Method, r.URL.Path, r.Header.Get("Origin"), cookie)
 		w.Header().Set("Access-Control-Allow-Origin", "*")
+		// Two headers on every response, to show what exposing means: the
+		// policy exposes X-Request-Id on app-write and X-Internal-Trace
+		// nowhere, so the page can read the first there and never the
+		// second, though both are on the wire.
+		n := u.requests.Add(1)
+		w.Header().Set("X-Request-Id", fmt.Sprintf("req-%d", n))
+		w.Header().Set("X-Internal-Trace", fmt.Sprintf("trace-%d", n))
 		mux.ServeHTTP(w, r)
 	})
 }
@@ -78,7 +86,7 @@ func (u *upstream) getItem(w http.ResponseWriter, r *http.Request) {
 func (u *upstream) putItem(w http.ResponseWriter, r *http.Request) {
 	// The API accepts PUT from anyone who can reach it; the CORS policy
 	// keeps browsers on other origins from using it (public-read allows
-	// GET and HEAD only).
+	// no method beyond GET, HEAD and POST).
 	writeJSON(w, http.StatusOK, map[string]string{"updated": r.PathValue("id")})
 }
 
@@ -112,9 +120,7 @@ func (u *upstream) createOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n := u.orders.Add(1)
-	w.Header().Set("X-Request-Id", fmt.Sprintf("order-%d", n))
 	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(0, 100-int(n))))
-	w.Header().Set("X-Internal-Trace", "not exposed to the page")
 	writeJSON(w, http.StatusCreated, map[string]any{"order": n, "item": order.Item, "quantity": order.Quantity})
 }
 
