@@ -18,7 +18,11 @@
 //     proxy_on_context_create(id, root), proxy_on_request_headers, the
 //     upstream unless the plugin sent a local reply, proxy_on_response_headers
 //     (on the local reply too, as Envoy does), proxy_on_done, proxy_on_log,
-//     proxy_on_delete ([VM.RoundTrip]).
+//     proxy_on_delete ([VM.RoundTrip]);
+//   - Envoy's header maps: repeated lines of the headers Envoy keeps inline
+//     (Origin, Access-Control-Request-*, X-Forwarded-Proto; the
+//     Access-Control-Allow-* and Vary response headers) are joined into one
+//     comma-separated value, unless [WithHeaderMerging] turns it off.
 //
 // A [Plugin] is a compiled module in one wazero runtime; each [VM] is one
 // instance of it, like the VM of one Envoy worker: single-threaded, reused

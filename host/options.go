@@ -25,6 +25,7 @@ type Option func(*options)
 
 type options struct {
 	poll       PollOneoff
+	separate   bool // !WithHeaderMerging
 	vmConfig   []byte
 	properties map[string]string
 	sink       func(LogLevel, string)
@@ -35,6 +36,15 @@ type options struct {
 // WithPollOneoff selects the poll_oneoff behaviour (default
 // [PollOneoffENOSYS], the older Envoy).
 func WithPollOneoff(p PollOneoff) Option { return func(o *options) { o.poll = p } }
+
+// WithHeaderMerging says whether repeated lines of the headers Envoy keeps
+// inline (Origin, Access-Control-Request-Method and -Headers,
+// X-Forwarded-Proto; the Access-Control-Allow-* and Vary response headers)
+// are joined into one comma-separated value before the plugin sees them,
+// as Envoy joins them. Default: on. Off keeps every line apart, for tests
+// of how the plugin reads separate lines (other proxies, and Envoy for
+// headers it does not keep inline, deliver them so).
+func WithHeaderMerging(on bool) Option { return func(o *options) { o.separate = !on } }
 
 // WithVMConfiguration sets the VM configuration (buffer type 6), readable
 // during proxy_on_vm_start. Default: empty.

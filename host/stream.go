@@ -174,7 +174,7 @@ func (vm *VM) StartStream(req Request) (*Stream, error) {
 	s := &Stream{vm: vm, id: vm.nextID, req: req, reqBody: req.Body}
 	vm.nextID++
 	vm.streams++
-	m := &headerMap{h: make([]Header, 0, len(req.Headers)+4)}
+	m := &headerMap{h: make([]Header, 0, len(req.Headers)+4), inline: vm.inline(requestInline)}
 	m.h = append(m.h, Header{":authority", req.Authority}, Header{":path", req.Path},
 		Header{":method", req.Method}, Header{":scheme", req.Scheme})
 	for _, kv := range req.Headers {
@@ -214,6 +214,15 @@ func (vm *VM) StartStream(req Request) (*Stream, error) {
 		}
 	}
 	return s, nil
+}
+
+// inline returns the inline header set of a map, or nil when the VM keeps
+// repeated lines apart ([WithHeaderMerging]).
+func (vm *VM) inline(set map[string]bool) map[string]bool {
+	if vm.plugin.opts.separate {
+		return nil
+	}
+	return set
 }
 
 func b2u(b bool) uint64 {
@@ -257,7 +266,7 @@ func (s *Stream) Finish(resp *Response) (Result, error) {
 	if r.Status == 0 {
 		r.Status = 200
 	}
-	s.respHeaders = &headerMap{h: make([]Header, 0, len(r.Headers)+9)}
+	s.respHeaders = &headerMap{h: make([]Header, 0, len(r.Headers)+9), inline: vm.inline(responseInline)}
 	s.respHeaders.h = append(s.respHeaders.h, Header{":status", strconv.Itoa(r.Status)})
 	for _, kv := range r.Headers {
 		s.respHeaders.add(kv.Name, kv.Value)
