@@ -120,3 +120,44 @@ func Test_that_a_joined_request_header_list_is_one_list(t *testing.T) {
 	}
 	checkHealthy(t, vm)
 }
+
+// Test_that_streams_end_with_log_then_done_then_delete runs the real
+// cors.wasm under Envoy's order of the end of a stream (proxy_on_log
+// before proxy_on_done and proxy_on_delete), on local replies, forwarded
+// requests and resets, and checks the plugin keeps recycling its streams.
+func Test_that_streams_end_with_log_then_done_then_delete(t *testing.T) {
+	var calls []string
+	plugin := compileCors(t, host.WithCallTrace(func(export string, id uint32) {
+		if id >= 2 {
+			calls = append(calls, export)
+		}
+	}))
+	vm := newVM(t, plugin, credentialed)
+	tail := []string{"proxy_on_log", "proxy_on_done", "proxy_on_delete"}
+	for i := range 50 {
+		calls = nil
+		req := []host.Request{preflight(app, "PUT", "x-token"), actual("GET", app), preflight(evil, "PUT", "")}[i%3]
+		res, err := vm.RoundTrip(req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status == 0 || len(calls) < 3 || !slices.Equal(calls[len(calls)-3:], tail) {
+			t.Fatalf("stream %d: calls %v; want them to end with %v", i, calls, tail)
+		}
+	}
+	calls = nil
+	s, err := vm.StartStream(actual("GET", app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(calls, append([]string{"proxy_on_context_create", "proxy_on_request_headers"}, tail...)) {
+		t.Fatalf("reset stream: calls %v", calls)
+	}
+	if n, _ := vm.Metric("cors.default.preflight_allowed"); n != 17 {
+		t.Errorf("cors.default.preflight_allowed = %d; want 17", n)
+	}
+	checkHealthy(t, vm)
+}

@@ -17,7 +17,7 @@
 //     proxy_on_vm_start, proxy_on_configure ([VM.Configure]); per stream
 //     proxy_on_context_create(id, root), proxy_on_request_headers, the
 //     upstream unless the plugin sent a local reply, proxy_on_response_headers
-//     (on the local reply too, as Envoy does), proxy_on_done, proxy_on_log,
+//     (on the local reply too, as Envoy does), proxy_on_log, proxy_on_done,
 //     proxy_on_delete ([VM.RoundTrip]);
 //   - Envoy's header maps: repeated lines of the headers Envoy keeps inline
 //     (Origin, Access-Control-Request-*, X-Forwarded-Proto; the

@@ -29,6 +29,7 @@ type options struct {
 	vmConfig   []byte
 	properties map[string]string
 	sink       func(LogLevel, string)
+	trace      func(export string, contextID uint32)
 	maxLogs    int
 	cache      wazero.CompilationCache
 }
@@ -47,7 +48,7 @@ func WithPollOneoff(p PollOneoff) Option { return func(o *options) { o.poll = p 
 func WithHeaderMerging(on bool) Option { return func(o *options) { o.separate = !on } }
 
 // WithVMConfiguration sets the VM configuration (buffer type 6), readable
-// during proxy_on_vm_start. Default: empty.
+// at any time, as in Envoy. Default: empty.
 func WithVMConfiguration(b []byte) Option {
 	return func(o *options) { o.vmConfig = append([]byte(nil), b...) }
 }
@@ -69,6 +70,14 @@ func WithProperty(path, value string) Option {
 // addition to retaining it. fn runs while the VM is locked: it must not call
 // back into the VM.
 func WithLogSink(fn func(LogLevel, string)) Option { return func(o *options) { o.sink = fn } }
+
+// WithCallTrace calls fn before every guest export the host calls, with
+// the export's name and its first argument (the context ID of the proxy_on_*
+// callbacks; 0 for _initialize), proxy_on_memory_allocate excepted. fn runs
+// while the VM is locked: it must not call back into the VM. Default: none.
+func WithCallTrace(fn func(export string, contextID uint32)) Option {
+	return func(o *options) { o.trace = fn }
+}
 
 // WithMaxLogs bounds the log entries each VM retains (default 100,000);
 // later entries are only passed to the sink and counted by

@@ -102,7 +102,9 @@ type Stream struct {
 // in Envoy, each exists for the plugin only during its own callback (and
 // while a pause on it lasts): a plugin that reads the request headers from
 // its response callback gets BadArgument here, as it would there. During
-// proxy_on_log the headers are readable again, as Envoy's access-log maps.
+// proxy_on_log the headers and the response trailers are readable again, as
+// Envoy's access-log maps (Context::getConstMap has no request trailers
+// there).
 type live uint8
 
 const (
@@ -112,7 +114,7 @@ const (
 	liveRespHeaders
 	liveRespBody
 	liveRespTrailers
-	liveLog = liveReqHeaders | liveReqTrailers | liveRespHeaders | liveRespTrailers
+	liveLog = liveReqHeaders | liveRespHeaders | liveRespTrailers
 )
 
 // callback runs one per-stream callback with l live, and reports whether
@@ -236,8 +238,8 @@ func b2u(b bool) uint64 {
 // pending (Forwarding is false) resp is ignored and the local reply is the
 // response; otherwise resp is the upstream's response (nil means 200 without
 // headers). The response headers go through proxy_on_response_headers (and
-// the body and trailers through their callbacks), then proxy_on_done,
-// proxy_on_log and proxy_on_delete run. A local reply sent during the
+// the body and trailers through their callbacks), then proxy_on_log,
+// proxy_on_done and proxy_on_delete run. A local reply sent during the
 // response path replaces the response.
 func (s *Stream) Finish(resp *Response) (Result, error) {
 	vm := s.vm
@@ -335,25 +337,30 @@ func (s *Stream) runResponse(r Response) error {
 	return nil
 }
 
-// end runs proxy_on_done, proxy_on_log and proxy_on_delete.
+// end runs proxy_on_log, then proxy_on_done and proxy_on_delete, in
+// Envoy's order: the connection manager's doDeferredStreamDestroy writes the
+// access logs (the plugin's Context::log, which calls proxy_on_log) before
+// it destroys the filters (Context::onDestroy: proxy_on_done, then
+// proxy_on_delete). proxy_on_done's answer is ignored for a stream, as
+// there.
 func (s *Stream) end() error {
 	vm := s.vm
 	s.ended = true
 	vm.cur = s
-	defer func() { vm.cur, s.inLog = nil, false }()
-	if _, err := vm.call1(vm.fnDone, uint64(s.id)); err != nil {
-		return err
-	}
+	defer func() { vm.cur, s.inLog, s.live = nil, false, 0 }()
 	s.inLog, s.live = true, liveLog
 	if err := vm.callLocked(vm.fnLog, uint64(s.id)); err != nil {
 		return err
 	}
 	s.inLog, s.live = false, 0
+	if _, err := vm.call1(vm.fnDone, uint64(s.id)); err != nil {
+		return err
+	}
 	return vm.callLocked(vm.fnDelete, uint64(s.id))
 }
 
 // Close ends a stream that will not be finished (the downstream went away):
-// proxy_on_done, proxy_on_log and proxy_on_delete, as Envoy does on a
+// proxy_on_log, proxy_on_done and proxy_on_delete, as Envoy does on a
 // reset. Closing an ended stream does nothing.
 func (s *Stream) Close() error {
 	s.vm.mu.Lock()

@@ -61,7 +61,7 @@ type VM struct {
 	configured, configureCalled                       bool
 	initializing                                      bool
 	allocDepth                                        int
-	inConfigure, inVMStart                            bool
+	inConfigure                                       bool
 	pluginConfig                                      []byte
 	cur                                               *Stream
 	failed                                            error
@@ -121,7 +121,7 @@ func (p *Plugin) NewVM(ctx context.Context) (*VM, error) {
 	vm.initializing = true
 	start := f("_initialize")
 	if start == nil {
-		start = f("_start") // a WASI command: proc_exit at its end fails, as in Envoy
+		start = f("_start") // a WASI command: proc_exit at its end is restricted there, as in Envoy
 	}
 	err = vm.callLocked(start)
 	if err == nil {
@@ -146,7 +146,7 @@ func (vm *VM) Close(ctx context.Context) error {
 }
 
 // callLocked calls a guest export with the VM locked. A guest trap (a
-// restricted-callback violation, a panic, proc_exit) kills the VM: every
+// restricted-callback violation, a Go fatal error) kills the VM: every
 // later call fails with the same error, as the VM is gone in Envoy too.
 func (vm *VM) callLocked(fn api.Function, args ...uint64) error {
 	_, err := vm.call1(fn, args...)
@@ -160,19 +160,24 @@ func (vm *VM) call1(fn api.Function, args ...uint64) (uint64, error) {
 	if fn == nil {
 		return 0, nil
 	}
+	if trace := vm.plugin.opts.trace; trace != nil {
+		var id uint32
+		if len(args) > 0 {
+			id = uint32(args[0])
+		}
+		trace(exportName(fn), id)
+	}
 	st := vm.stack[:]
 	copy(st, args)
 	before, logsBefore := len(vm.violations), len(vm.logs)
 	if err := fn.CallWithStack(vm.ctx, st); err != nil {
-		name := fn.Definition().Name()
-		if names := fn.Definition().ExportNames(); len(names) > 0 {
-			name = names[0]
-		}
+		name := exportName(fn)
 		// What the guest wrote to stderr while dying (a Go "fatal error").
 		var stderr strings.Builder
 		for _, e := range vm.logs[min(logsBefore, len(vm.logs)):] {
 			if e.Level == LogError {
 				stderr.WriteString(e.Message)
+				stderr.WriteByte('\n')
 			}
 		}
 		if msg := strings.Join(strings.Fields(stderr.String()), " "); msg != "" {
@@ -191,6 +196,14 @@ func (vm *VM) call1(fn api.Function, args ...uint64) (uint64, error) {
 	return st[0], nil
 }
 
+// exportName returns the name under which fn is exported.
+func exportName(fn api.Function) string {
+	if names := fn.Definition().ExportNames(); len(names) > 0 {
+		return names[0]
+	}
+	return fn.Definition().Name()
+}
+
 // Configure creates the root context (proxy_on_context_create(root, 0) and
 // proxy_on_vm_start, the first time) and calls proxy_on_configure with
 // config as the plugin configuration (buffer type 7). A false result is
@@ -206,9 +219,7 @@ func (vm *VM) Configure(config []byte) error {
 	if err := vm.callLocked(vm.fnContextCreate, uint64(vm.rootID), 0); err != nil {
 		return err
 	}
-	vm.inVMStart = true
 	ok, err := vm.call1(vm.fnVMStart, uint64(vm.rootID), uint64(len(vm.plugin.opts.vmConfig)))
-	vm.inVMStart = false
 	if err != nil {
 		return err
 	}
