@@ -22,7 +22,12 @@
 //   - Envoy's header maps: repeated lines of the headers Envoy keeps inline
 //     (Origin, Access-Control-Request-*, X-Forwarded-Proto; the
 //     Access-Control-Allow-* and Vary response headers) are joined into one
-//     comma-separated value, unless [WithHeaderMerging] turns it off.
+//     comma-separated value, unless [WithHeaderMerging] turns it off;
+//   - the route's response_headers_to_add ([Request.ResponseHeadersToAdd]),
+//     on the upstream's response and, before the plugin's own headers, on
+//     its local replies, as Envoy applies them; and a local reply from a
+//     filter placed before the plugin ([Request.EarlierReply]), which the
+//     plugin sees only in its access-log callbacks.
 //
 // A [Plugin] is a compiled module in one wazero runtime; each [VM] is one
 // instance of it, like the VM of one Envoy worker: single-threaded, reused
