@@ -161,3 +161,136 @@ func Test_that_streams_end_with_log_then_done_then_delete(t *testing.T) {
 	}
 	checkHealthy(t, vm)
 }
+
+// corsHeaders returns the Access-Control-* headers of a result, sorted.
+func corsHeaders(res host.Result) []string {
+	var out []string
+	for _, kv := range res.Headers {
+		if strings.HasPrefix(kv.Name, "access-control-") {
+			out = append(out, kv.Name+": "+kv.Value)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Test_that_only_the_plugins_own_CORS_headers_reach_the_client_on_its_local_replies
+// runs the real cors.wasm on a route whose response_headers_to_add hold
+// Access-Control-Allow-Origin: * (and more). Envoy applies them to the
+// plugin's own 204 and 403 before the plugin's headers, joining the inline
+// ones; the plugin's response callback must leave exactly its own CORS
+// headers, whatever the route's append_action and whether lines are joined.
+func Test_that_only_the_plugins_own_CORS_headers_reach_the_client_on_its_local_replies(t *testing.T) {
+	config := `{"allowed_origins":["https://app.example.com"],"allow_credentials":true,"allowed_methods":["PUT"],
+		"allowed_request_headers":["*"],"max_age_seconds":600,"rules":[
+		{"name":"writes","match":{"path_prefixes":["/orders"]},"reject_disallowed_origins":true},
+		{"name":"api"}]}`
+	longACRH := strings.TrimSuffix(strings.Repeat("x-a-rather-long-header-name-", 1), "-")
+	for i := range 150 {
+		longACRH += ",x-header-" + strings.Repeat("n", 10) + string(rune('a'+i%26)) + strings.Repeat("z", i%7)
+	}
+	allowed := []string{
+		"access-control-allow-credentials: true",
+		"access-control-allow-headers: x-token",
+		"access-control-allow-methods: PUT",
+		"access-control-allow-origin: " + app,
+		"access-control-max-age: 600",
+	}
+	type check struct {
+		desc   string
+		req    host.Request
+		status int
+		want   []string
+	}
+	checks := []check{
+		{"allowed preflight", preflight(app, "PUT", "x-token"), 204, allowed},
+		{"allowed preflight echoing a long header list", preflight(app, "PUT", longACRH), 204, []string{
+			"access-control-allow-credentials: true",
+			"access-control-allow-headers: " + longACRH,
+			"access-control-allow-methods: PUT",
+			"access-control-allow-origin: " + app,
+			"access-control-max-age: 600",
+		}},
+		{"denied preflight", preflight(evil, "PUT", ""), 403, nil},
+		{"rejected actual request", func() host.Request { r := actual("POST", evil); r.Path = "/orders/1"; return r }(), 403, nil},
+	}
+	routes := map[string][]host.HeaderToAdd{
+		"append": {{Name: "Access-Control-Allow-Origin", Value: "*"}, {Name: "access-control-max-age", Value: "86400"},
+			{Name: "Access-Control-Allow-Headers", Value: "*"}, {Name: "Access-Control-Expose-Headers", Value: "x-secret"}},
+		"overwrite":     {{Name: "access-control-allow-origin", Value: "*", Action: host.OverwriteIfExistsOrAdd}},
+		"add if absent": {{Name: "access-control-allow-origin", Value: "*", Action: host.AddIfAbsent}},
+	}
+	for _, merge := range []bool{true, false} {
+		vm := newVM(t, compileCors(t, host.WithHeaderMerging(merge)), config)
+		for name, route := range routes {
+			for _, c := range checks {
+				for range 3 { // streams are recycled: the second use of a stream must hold too
+					req := c.req
+					req.ResponseHeadersToAdd = route
+					res, err := vm.RoundTrip(req, func(host.Request) host.Response {
+						t.Fatalf("%s: reached the upstream", c.desc)
+						return host.Response{}
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := corsHeaders(res); res.Status != c.status || !res.LocalReply || !slices.Equal(got, c.want) {
+						t.Fatalf("merging %v, route %s, %s: got %d %q; want the plugin's own %d %q",
+							merge, name, c.desc, res.Status, got, c.status, c.want)
+					}
+				}
+			}
+		}
+		if n, _ := vm.Metric("cors.api.upstream_cors_overridden"); n == 0 {
+			t.Errorf("merging %v: cors.api.upstream_cors_overridden = 0; want the route's headers counted", merge)
+		}
+		checkHealthy(t, vm)
+	}
+}
+
+// Test_that_route_headers_on_other_responses_meet_the_same_filter checks
+// the other responses a route's Access-Control-Allow-Origin: * can reach:
+// a forwarded request's (the router adds it; the plugin owns the
+// response's CORS headers), a later filter's 401 (likewise), and the local
+// reply of a filter placed before the plugin, which the plugin never sees:
+// there the route's header reaches the client, as it does in Envoy.
+func Test_that_route_headers_on_other_responses_meet_the_same_filter(t *testing.T) {
+	vm := newVM(t, corsPlugin, credentialed)
+	route := []host.HeaderToAdd{{Name: "access-control-allow-origin", Value: "*"}}
+	want := []string{"access-control-allow-credentials: true", "access-control-allow-origin: " + app, "access-control-expose-headers: x-request-id"}
+	for _, status := range []int{200, 401} {
+		req := actual("GET", app)
+		req.ResponseHeadersToAdd = route
+		res, err := vm.RoundTrip(req, func(host.Request) host.Response { return host.Response{Status: status} })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := corsHeaders(res); res.Status != status || !slices.Equal(got, want) {
+			t.Errorf("forwarded, %d: got %d %q; want %q", status, res.Status, got, want)
+		}
+	}
+	var seen []string
+	plugin := compileCors(t, host.WithCallTrace(func(export string, id uint32) {
+		if id >= 2 {
+			seen = append(seen, export)
+		}
+	}))
+	vm = newVM(t, plugin, credentialed)
+	req := preflight(app, "PUT", "x-token")
+	req.ResponseHeadersToAdd = route
+	req.EarlierReply = &host.Response{Status: 403, Body: []byte("RBAC: access denied")}
+	res, err := vm.RoundTrip(req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := corsHeaders(res); res.Status != 403 || res.LocalReply || !slices.Equal(got, []string{"access-control-allow-origin: *"}) {
+		t.Errorf("an earlier filter's reply: got %d %q; want the route's header, untouched", res.Status, got)
+	}
+	if slices.Contains(seen, "proxy_on_request_headers") || slices.Contains(seen, "proxy_on_response_headers") {
+		t.Errorf("an earlier filter's reply reached the plugin's callbacks: %v", seen)
+	}
+	if m := vm.Metrics(); m["cors.default.preflight_allowed"]+m["cors.unmatched"] != 0 {
+		t.Errorf("the plugin decided on a stream it never saw: %v", m)
+	}
+	checkHealthy(t, vm)
+}

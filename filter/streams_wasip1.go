@@ -51,7 +51,7 @@ func (t *streamTable) Create(id, pluginID uint32) {
 	} else {
 		s = new(stream)
 	}
-	s.plugin, s.forward = t.plugins[pluginID], false
+	s.plugin, s.forward, s.replied = t.plugins[pluginID], false, false
 	i := t.cell(id)
 	if t.ids[i] == 0 {
 		t.n++
@@ -108,7 +108,7 @@ func (t *streamTable) Delete(id uint32) {
 		return
 	}
 	s := t.slots[i]
-	*s = stream{}
+	*s = stream{spill: s.spill[:0]}
 	t.free = append(t.free, s)
 	t.ids[i], t.slots[i] = 0, nil
 	t.n--
