@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -127,7 +128,7 @@ func Test_that_a_joined_request_header_list_is_one_list(t *testing.T) {
 // requests and resets, and checks the plugin keeps recycling its streams.
 func Test_that_streams_end_with_log_then_done_then_delete(t *testing.T) {
 	var calls []string
-	plugin := compileCors(t, host.WithCallTrace(func(export string, id uint32) {
+	plugin := compileCors(t, host.WithCallTrace(func(_ *host.VM, export string, id uint32) {
 		if id >= 2 {
 			calls = append(calls, export)
 		}
@@ -270,7 +271,7 @@ func Test_that_route_headers_on_other_responses_meet_the_same_filter(t *testing.
 		}
 	}
 	var seen []string
-	plugin := compileCors(t, host.WithCallTrace(func(export string, id uint32) {
+	plugin := compileCors(t, host.WithCallTrace(func(_ *host.VM, export string, id uint32) {
 		if id >= 2 {
 			seen = append(seen, export)
 		}
@@ -292,5 +293,147 @@ func Test_that_route_headers_on_other_responses_meet_the_same_filter(t *testing.
 	if m := vm.Metrics(); m["cors.default.preflight_allowed"]+m["cors.unmatched"] != 0 {
 		t.Errorf("the plugin decided on a stream it never saw: %v", m)
 	}
+	checkHealthy(t, vm)
+}
+
+// Test_that_a_configuration_update_applies_in_the_running_VM updates the
+// real cors.wasm's configuration under traffic, as Envoy does (a canary,
+// then a new root context in the same VM): streams started before the
+// update end under the policy they started with, streams after it follow
+// the new one, the counters of rules both configurations name count on,
+// and the old root context retires once its last stream is done.
+func Test_that_a_configuration_update_applies_in_the_running_VM(t *testing.T) {
+	const (
+		before = `{"allowed_origins":["https://app.example.com"],"rules":[{"name":"api"}]}`
+		after  = `{"allowed_origins":["https://evil.example"],"rules":[{"name":"api"},{"name":"extra","match":{"paths":["/never"]}}]}`
+	)
+	var retired []uint32
+	plugin := compileCors(t, host.WithCallTrace(func(_ *host.VM, export string, id uint32) {
+		if export == "proxy_on_delete" && id == 1 {
+			retired = append(retired, id)
+		}
+	}))
+	vm := newVM(t, plugin, before)
+	acao := func(res host.Result) string { v, _ := res.Header("access-control-allow-origin"); return v }
+	// Streams in flight across the update, each answered after it.
+	var old []*host.Stream
+	for range 8 {
+		s, err := vm.StartStream(actual("GET", app))
+		if err != nil {
+			t.Fatal(err)
+		}
+		old = append(old, s)
+	}
+	preOld, err := vm.StartStream(preflight(app, "GET", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vm.Reconfigure([]byte(after)); err != nil {
+		t.Fatalf("Reconfigure: %v; critical logs %q", err, vm.Logs(host.LogCritical))
+	}
+	if got := vm.RootContexts(); len(got) != 2 {
+		t.Fatalf("root contexts with streams in flight: %v; want the old and the new", got)
+	}
+	for i, s := range old {
+		// New traffic between the old streams' phases, under the new policy.
+		res, err := vm.RoundTrip(actual("GET", evil), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acao(res) != evil {
+			t.Fatalf("a new stream: ACAO %q; want the new policy's %q", acao(res), evil)
+		}
+		if len(retired) != 0 {
+			t.Fatalf("the old root context retired with %d of its streams in flight", len(old)-i+1)
+		}
+		res, err = s.Finish(&host.Response{Status: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.RootID() != 1 || acao(res) != app {
+			t.Fatalf("an old stream (root %d): ACAO %q; want the old policy's %q", s.RootID(), acao(res), app)
+		}
+	}
+	res, err := preOld.Finish(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != 204 || acao(res) != app {
+		t.Fatalf("an old preflight: got %d, ACAO %q; want 204 from the old policy", res.Status, acao(res))
+	}
+	if !slices.Equal(retired, []uint32{1}) || len(vm.RootContexts()) != 1 {
+		t.Fatalf("after the old streams: retired %v, root contexts %v; want root 1 retired", retired, vm.RootContexts())
+	}
+	// Counters of rules both configurations name count on; the new rule's
+	// are defined.
+	m := vm.Metrics()
+	if m["cors.api.actual_allowed"] != 16 || m["cors.api.preflight_allowed"] != 1 {
+		t.Errorf("cors.api counters: %d actual, %d preflight; want 16 (8 old, 8 new) and 1", m["cors.api.actual_allowed"], m["cors.api.preflight_allowed"])
+	}
+	if _, ok := m["cors.extra.actual_allowed"]; !ok {
+		t.Errorf("the new rule's counters are not defined: %v", m)
+	}
+	if n := len(vm.Logs(host.LogInfo)); n < 2 {
+		t.Errorf("%d info lines; want a start line from each configuration", n)
+	}
+	// Many updates under traffic: the VM keeps one root context, and goes on.
+	for i := range 20 {
+		config := []string{before, after}[i%2]
+		s, err := vm.StartStream(actual("GET", app))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := vm.Reconfigure([]byte(config)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Finish(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := vm.RootContexts(); len(got) != 1 || vm.Reconfigurations() != 21 {
+		t.Errorf("after 21 updates: root contexts %v, %d updates", got, vm.Reconfigurations())
+	}
+	checkHealthy(t, vm)
+}
+
+// Test_that_a_refused_update_leaves_the_old_policy_serving sends an
+// invalid configuration to a running VM: the canary refuses it, as Envoy's
+// does, so no root context is created in the VM, the update is rejected
+// with the plugin's reasons in the log, and traffic, in flight and new,
+// goes on under the old policy.
+func Test_that_a_refused_update_leaves_the_old_policy_serving(t *testing.T) {
+	var inVM []string
+	var vm *host.VM
+	plugin := compileCors(t, host.WithCallTrace(func(v *host.VM, export string, id uint32) {
+		if v == vm && id == 3 {
+			inVM = append(inVM, export)
+		}
+	}))
+	vm = newVM(t, plugin, credentialed)
+	inFlight, err := vm.StartStream(actual("GET", app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm.ResetLogs()
+	err = vm.Reconfigure([]byte(`{"allowed_origins":["*"],"allow_credentials":true}`))
+	if !errors.Is(err, host.ErrConfigRefused) {
+		t.Fatalf("Reconfigure(bad): %v; want ErrConfigRefused", err)
+	}
+	if critical := strings.Join(vm.Logs(host.LogCritical), "\n"); !strings.Contains(critical, "cors: invalid plugin configuration") || !strings.Contains(critical, "allow_credentials") {
+		t.Errorf("critical logs do not give the reasons:\n%s", critical)
+	}
+	if vm.RootID() != 1 || vm.Reconfigurations() != 0 || len(inVM) != 0 {
+		t.Errorf("after a refused update: root %d, %d updates, calls on a new root %v; want the VM untouched", vm.RootID(), vm.Reconfigurations(), inVM)
+	}
+	res, err := inFlight.Finish(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, res, 200, true, map[string]string{"access-control-allow-origin": app, "access-control-allow-credentials": "true"}, false)
+	res, err = vm.RoundTrip(preflight(evil, "PUT", ""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, res, 403, false, nil, true)
 	checkHealthy(t, vm)
 }

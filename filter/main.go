@@ -20,9 +20,12 @@ type vmContext struct {
 	types.DefaultVMContext
 }
 
-// NewPluginContext implements types.VMContext.
+// NewPluginContext implements types.VMContext. A VM holds one plugin
+// context per configuration: on an update Envoy creates a new one beside the
+// old, which serves its streams in flight until it is retired
+// (OnPluginDone).
 func (*vmContext) NewPluginContext(id uint32) types.PluginContext {
-	p := &pluginContext{}
+	p := &pluginContext{id: id}
 	registerPlugin(id, p)
 	return p
 }
@@ -31,6 +34,7 @@ func (*vmContext) NewPluginContext(id uint32) types.PluginContext {
 // configuration.
 type pluginContext struct {
 	types.DefaultPluginContext
+	id      uint32 // the root context ID
 	policy  *policy.Policy
 	routes  bool // some rule matches on xds.route_name
 	metrics metrics
@@ -83,6 +87,16 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 		proxywasm.LogWarn(w)
 	}
 	return types.OnPluginStartStatusOK
+}
+
+// OnPluginDone implements types.PluginContext. Envoy calls it when it
+// retires the context: a newer configuration serves new streams, and the
+// streams started under this one have ended. New streams can no longer
+// name it, so it leaves the table they are created from, and its policy
+// can be collected.
+func (p *pluginContext) OnPluginDone() bool {
+	unregisterPlugin(p.id)
+	return true
 }
 
 // logConfigErrors logs every configuration error on its own line.

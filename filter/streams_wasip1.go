@@ -31,6 +31,10 @@ func registerPlugin(id uint32, p *pluginContext) {
 	streams.plugins[id] = p
 }
 
+// unregisterPlugin forgets a retired plugin context. Its streams keep
+// their pointer to it; none can be created under it any more.
+func unregisterPlugin(id uint32) { delete(streams.plugins, id) }
+
 func (t *streamTable) cell(id uint32) int {
 	mask := len(t.ids) - 1
 	for i := int(id*2654435761) & mask; ; i = (i + 1) & mask {

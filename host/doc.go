@@ -27,7 +27,11 @@
 //     on the upstream's response and, before the plugin's own headers, on
 //     its local replies, as Envoy applies them; and a local reply from a
 //     filter placed before the plugin ([Request.EarlierReply]), which the
-//     plugin sees only in its access-log callbacks.
+//     plugin sees only in its access-log callbacks;
+//   - configuration updates in a running VM ([VM.Reconfigure]): a canary,
+//     a new root context beside the old one, which keeps its streams in
+//     flight and retires after them; metrics defined again share their
+//     counters.
 //
 // A [Plugin] is a compiled module in one wazero runtime; each [VM] is one
 // instance of it, like the VM of one Envoy worker: single-threaded, reused

@@ -479,27 +479,38 @@ func (vm *VM) proxySetTickPeriod(s []uint64) {
 	s[0] = statusOK
 }
 
-// proxySetEffectiveContext implements proxy_set_effective_context for the
-// root context and the current stream (BadArgument otherwise).
+// proxySetEffectiveContext implements proxy_set_effective_context for a
+// root context not yet deleted and the current stream (BadArgument
+// otherwise).
 func (vm *VM) proxySetEffectiveContext(s []uint64) {
 	id := uint32(s[0])
-	if id == vm.rootID || (vm.cur != nil && vm.cur.id == id) {
+	if vm.cur != nil && vm.cur.id == id {
 		s[0] = statusOK
 		return
+	}
+	for _, r := range vm.roots {
+		if r.id == id && !r.retired {
+			s[0] = statusOK
+			return
+		}
 	}
 	s[0] = statusBadArgument
 }
 
 // metricOf returns the metric of a metric ID, or nil.
 func (vm *VM) metricOf(id uint32) *metric {
-	if id == 0 || int(id) > len(vm.metrics) {
+	if id == 0 || int(id) > len(vm.metricIDs) {
 		return nil
 	}
-	return vm.metrics[id-1]
+	return vm.metricIDs[id-1]
 }
 
-// proxyDefineMetric implements proxy_define_metric. Defining a name again
-// with the same type returns the same ID, as Envoy does.
+// proxyDefineMetric implements proxy_define_metric as Envoy's
+// Context::defineMetric does: every definition gets a new metric ID, and
+// IDs defined under one name and type share one metric (Envoy looks the
+// stat up by name in its scope). A root context that replaces another
+// ([VM.Reconfigure]) defines its metrics again, and counts on: the old
+// root's IDs stay valid for its streams in flight.
 func (vm *VM) proxyDefineMetric(s []uint64) {
 	kind := uint32(s[0])
 	name, ok := vm.read(uint32(s[1]), uint32(s[2]))
@@ -512,12 +523,14 @@ func (vm *VM) proxyDefineMetric(s []uint64) {
 		return
 	}
 	key := fmt.Sprintf("%d/%s", kind, name)
-	id, seen := vm.metricIDs[key]
-	if !seen {
-		vm.metrics = append(vm.metrics, &metric{name: string(name), kind: kind})
-		id = uint32(len(vm.metrics))
-		vm.metricIDs[key] = id
+	m := vm.metricNames[key]
+	if m == nil {
+		m = &metric{name: string(name), kind: kind}
+		vm.metrics = append(vm.metrics, m)
+		vm.metricNames[key] = m
 	}
+	vm.metricIDs = append(vm.metricIDs, m)
+	id := uint32(len(vm.metricIDs))
 	if !vm.mem.WriteUint32Le(uint32(s[3]), id) {
 		s[0] = statusInvalidMemoryAccess
 		return

@@ -29,7 +29,7 @@ type options struct {
 	vmConfig   []byte
 	properties map[string]string
 	sink       func(LogLevel, string)
-	trace      func(export string, contextID uint32)
+	trace      func(vm *VM, export string, contextID uint32)
 	maxLogs    int
 	cache      wazero.CompilationCache
 }
@@ -72,10 +72,11 @@ func WithProperty(path, value string) Option {
 func WithLogSink(fn func(LogLevel, string)) Option { return func(o *options) { o.sink = fn } }
 
 // WithCallTrace calls fn before every guest export the host calls, with
-// the export's name and its first argument (the context ID of the proxy_on_*
-// callbacks; 0 for _initialize), proxy_on_memory_allocate excepted. fn runs
-// while the VM is locked: it must not call back into the VM. Default: none.
-func WithCallTrace(fn func(export string, contextID uint32)) Option {
+// the VM (a canary of [VM.Reconfigure] is a VM of its own), the export's
+// name and its first argument (the context ID of the proxy_on_* callbacks;
+// 0 for _initialize), proxy_on_memory_allocate excepted. fn runs while the
+// VM is locked: it must not call back into the VM. Default: none.
+func WithCallTrace(fn func(vm *VM, export string, contextID uint32)) Option {
 	return func(o *options) { o.trace = fn }
 }
 

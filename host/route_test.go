@@ -65,7 +65,7 @@ func TestRouteLocalReply(t *testing.T) {
 // the plugin sees only to log it.
 func TestProbe_route_headers_and_an_earlier_filters_reply(t *testing.T) {
 	var calls []string
-	vm := newProbeVM(t, probe{}, WithCallTrace(func(export string, id uint32) {
+	vm := newProbeVM(t, probe{}, WithCallTrace(func(_ *VM, export string, id uint32) {
 		if id >= 2 {
 			calls = append(calls, export)
 		}

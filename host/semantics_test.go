@@ -15,7 +15,7 @@ import (
 // one.
 func Test_that_proxy_on_log_runs_before_proxy_on_done_and_proxy_on_delete(t *testing.T) {
 	var calls []string
-	vm := newProbeVM(t, probe{}, WithCallTrace(func(export string, id uint32) {
+	vm := newProbeVM(t, probe{}, WithCallTrace(func(_ *VM, export string, id uint32) {
 		if id >= 2 { // the streams, not the root context
 			calls = append(calls, export)
 		}

@@ -102,7 +102,8 @@ type localReply struct {
 type Stream struct {
 	vm           *VM
 	id           uint32
-	earlier      bool // an earlier filter answered: the plugin has no context yet
+	root         *root // the root context (configuration) the stream belongs to
+	earlier      bool  // an earlier filter answered: the plugin has no context yet
 	req          Request
 	reqHeaders   *headerMap
 	reqTrailers  *headerMap
@@ -155,6 +156,10 @@ func (s *Stream) callback(fn api.Function, l live, args ...uint64) (paused bool,
 // ID returns the stream's context ID.
 func (s *Stream) ID() uint32 { return s.id }
 
+// RootID returns the ID of the root context the stream belongs to: the
+// configuration it started under, which it keeps until it ends.
+func (s *Stream) RootID() uint32 { return s.root.id }
+
 // Forwarding reports whether the request must go to the upstream: false when
 // the plugin (or, with [Request.EarlierReply], an earlier filter) answered
 // locally.
@@ -196,9 +201,10 @@ func (vm *VM) StartStream(req Request) (*Stream, error) {
 	if req.Scheme == "" {
 		req.Scheme = "http"
 	}
-	s := &Stream{vm: vm, id: vm.nextID, req: req, reqBody: req.Body}
+	s := &Stream{vm: vm, id: vm.nextID, root: vm.root, req: req, reqBody: req.Body}
 	vm.nextID++
 	vm.streams++
+	s.root.inFlight++
 	m := &headerMap{h: make([]Header, 0, len(req.Headers)+4), inline: vm.inline(requestInline)}
 	m.h = append(m.h, Header{":authority", req.Authority}, Header{":path", req.Path},
 		Header{":method", req.Method}, Header{":scheme", req.Scheme})
@@ -213,7 +219,7 @@ func (vm *VM) StartStream(req Request) (*Stream, error) {
 		s.earlier = true
 		return s, nil
 	}
-	if err := vm.callLocked(vm.fnContextCreate, uint64(s.id), uint64(vm.rootID)); err != nil {
+	if err := vm.callLocked(vm.fnContextCreate, uint64(s.id), uint64(s.root.id)); err != nil {
 		return nil, err
 	}
 	vm.cur = s
@@ -376,7 +382,7 @@ func (s *Stream) end() error {
 	if s.earlier {
 		// Envoy creates the context of a stream an earlier filter answered
 		// only to log it (Context::log calls onCreate).
-		if err := vm.callLocked(vm.fnContextCreate, uint64(s.id), uint64(vm.rootID)); err != nil {
+		if err := vm.callLocked(vm.fnContextCreate, uint64(s.id), uint64(s.root.id)); err != nil {
 			return err
 		}
 	}
@@ -390,7 +396,11 @@ func (s *Stream) end() error {
 	if _, err := vm.call1(vm.fnDone, uint64(s.id)); err != nil {
 		return err
 	}
-	return vm.callLocked(vm.fnDelete, uint64(s.id))
+	if err := vm.callLocked(vm.fnDelete, uint64(s.id)); err != nil {
+		return err
+	}
+	vm.cur = nil
+	return vm.streamEnded(s.root)
 }
 
 // Close ends a stream that will not be finished (the downstream went away):
