@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	istioext "istio.io/api/extensions/v1alpha1"
+	istiomesh "istio.io/api/mesh/v1alpha1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/corsfilter/corsfilter/policy"
@@ -311,6 +312,55 @@ func TestIstioExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	parsePolicy(t, "wasmplugin.yaml pluginConfig", config)
+}
+
+// istioMeshConfig checks an IstioOperator object holding only meshConfig
+// against istio.io/api's MeshConfig proto, rejecting unknown fields.
+func istioMeshConfig(obj map[string]any) (*istiomesh.MeshConfig, error) {
+	if obj["apiVersion"] != "install.istio.io/v1alpha1" || obj["kind"] != "IstioOperator" {
+		return nil, errors.New("not an install.istio.io/v1alpha1 IstioOperator")
+	}
+	spec, _ := obj["spec"].(map[string]any)
+	for k := range spec {
+		if k != "meshConfig" {
+			return nil, errors.New("spec holds more than meshConfig: " + k)
+		}
+	}
+	js, err := json.Marshal(spec["meshConfig"])
+	if err != nil {
+		return nil, err
+	}
+	var mc istiomesh.MeshConfig
+	if err := protojson.Unmarshal(js, &mc); err != nil {
+		return nil, err
+	}
+	return &mc, nil
+}
+
+// TestIstioStatsExample checks that the Istio stats setting keeps the
+// plugin's counters: Envoy names them wasmcustom.cors.<rule>.<outcome>.
+func TestIstioStatsExample(t *testing.T) {
+	objs := k8sObjects(t, "istio/stats.yaml")
+	if len(objs) != 1 {
+		t.Fatalf("want one IstioOperator, got %d objects", len(objs))
+	}
+	mc, err := istioMeshConfig(objs[0])
+	if err != nil {
+		t.Fatalf("stats.yaml: %v", err)
+	}
+	included := false
+	for _, p := range mc.GetDefaultConfig().GetProxyStatsMatcher().GetInclusionPrefixes() {
+		included = included || strings.HasPrefix("wasmcustom.cors.app-write.preflight_allowed", p)
+	}
+	if !included {
+		t.Errorf("proxyStatsMatcher.inclusionPrefixes %v do not include the plugin's metrics (wasmcustom.cors.*)",
+			mc.GetDefaultConfig().GetProxyStatsMatcher().GetInclusionPrefixes())
+	}
+	bad := k8sObjects(t, "istio/stats.yaml")[0]
+	bad["spec"].(map[string]any)["meshConfig"].(map[string]any)["defaultConfig"].(map[string]any)["proxyStatsMatchr"] = map[string]any{}
+	if _, err := istioMeshConfig(bad); err == nil {
+		t.Error("a misspelled meshConfig field was accepted")
+	}
 }
 
 func TestIstioExampleSchemaCatchesMistakes(t *testing.T) {

@@ -75,7 +75,7 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 		logConfigErrors(err)
 		return types.OnPluginStartStatusFailed
 	}
-	m, err := defineMetrics(pol.RuleNames())
+	m, err := defineMetrics(pol.RuleNames(), defineCounter)
 	if err != nil {
 		proxywasm.LogCritical("cors: cannot define metrics: " + err.Error())
 		return types.OnPluginStartStatusFailed
@@ -108,32 +108,33 @@ func logConfigErrors(err error) {
 	}
 }
 
-// defineMetrics defines the counters for the rules. Outcome counters are
-// defined per rule for every outcome but "unmatched", which has no rule. A
-// refused definition fails the plugin start: better than running blind.
-func defineMetrics(rules []string) (metrics, error) {
+// defineMetrics defines the counters for the rules with define. Outcome
+// counters are defined per rule for every outcome but "unmatched", which has
+// no rule. A refused definition fails the plugin start: better than running
+// blind.
+func defineMetrics(rules []string, define func(name string) (metric, error)) (metrics, error) {
 	m := metrics{
 		outcomes:    make([]metric, len(rules)*numOutcomes),
 		divergences: make([]metric, len(rules)),
 		overridden:  make([]metric, len(rules)),
 	}
 	var errs []error
-	define := func(c *metric, name string) {
+	def := func(c *metric, name string) {
 		var err error
-		if *c, err = defineCounter(name); err != nil {
+		if *c, err = define(name); err != nil {
 			errs = append(errs, errors.New(name+": "+err.Error()))
 		}
 	}
-	define(&m.unmatched, "cors.unmatched")
-	define(&m.fault, "cors.internal_fault")
+	def(&m.unmatched, "cors.unmatched")
+	def(&m.fault, "cors.internal_fault")
 	for i, rule := range rules {
 		for _, o := range policy.Outcomes() {
 			if o != policy.OutcomeUnmatched {
-				define(&m.outcomes[i*numOutcomes+int(o)], "cors."+rule+"."+o.String())
+				def(&m.outcomes[i*numOutcomes+int(o)], "cors."+rule+"."+o.String())
 			}
 		}
-		define(&m.divergences[i], "cors."+rule+".report_only_divergence")
-		define(&m.overridden[i], "cors."+rule+".upstream_cors_overridden")
+		def(&m.divergences[i], "cors."+rule+".report_only_divergence")
+		def(&m.overridden[i], "cors."+rule+".upstream_cors_overridden")
 	}
 	return m, errors.Join(errs...)
 }
