@@ -437,3 +437,22 @@ func Test_that_a_refused_update_leaves_the_old_policy_serving(t *testing.T) {
 	checkResult(t, res, 403, false, nil, true)
 	checkHealthy(t, vm)
 }
+
+// Test_that_the_start_log_names_the_ABI_and_Go_versions checks what an
+// operator reads first when a plugin misbehaves on some Envoy: the ABI
+// version Envoy binds the module with and the Go toolchain that built it
+// (docs/compatibility.md).
+func Test_that_the_start_log_names_the_ABI_and_Go_versions(t *testing.T) {
+	vm := newVM(t, corsPlugin, credentialed)
+	var line string
+	for _, l := range vm.Logs(host.LogInfo) {
+		if strings.HasPrefix(l, "cors: plugin started (") {
+			line = l
+		}
+	}
+	const want = "cors: plugin started (proxy-wasm ABI 0.2.0, built with go1."
+	if !strings.HasPrefix(line, want) || !strings.Contains(line, ", public suffix list ") {
+		t.Fatalf("start line %q; want it to begin %q", line, want)
+	}
+	t.Log(line[:strings.Index(line, ")")+1])
+}

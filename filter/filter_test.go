@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -223,6 +224,9 @@ func TestStartLogsEffectivePolicy(t *testing.T) {
 	info := strings.Join(host.GetInfoLogs(), "\n")
 	if !strings.Contains(info, "cors: ") || !strings.Contains(info, app) {
 		t.Errorf("start log %q lacks the effective policy", info)
+	}
+	if want := "(proxy-wasm ABI 0.2.0, built with " + runtime.Version() + ", public suffix list "; !strings.Contains(info, want) {
+		t.Errorf("start log %q lacks %q", info, want)
 	}
 	if len(host.GetWarnLogs()) == 0 {
 		t.Error("max age above 7200 not warned about")

@@ -2,13 +2,14 @@ package main
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"strconv"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
-	_ "github.com/corsfilter/corsfilter/filter/internal/abi"
+	"github.com/corsfilter/corsfilter/filter/internal/abi"
 	"github.com/corsfilter/corsfilter/policy"
 )
 
@@ -82,7 +83,7 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 	}
 	p.metrics = m
 	p.policy, p.routes = pol, pol.UsesRouteNames()
-	proxywasm.LogInfo("cors: plugin started (public suffix list " + policy.PublicSuffixList() + ") with policy " + pol.String())
+	proxywasm.LogInfo(startLine() + " with policy " + pol.String())
 	for _, w := range pol.Warnings() {
 		proxywasm.LogWarn(w)
 	}
@@ -97,6 +98,16 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 func (p *pluginContext) OnPluginDone() bool {
 	unregisterPlugin(p.id)
 	return true
+}
+
+// startLine says what started, for the operator matching a log with a
+// build and a proxy: the proxy-wasm ABI version the module declares (what
+// Envoy binds it with), the Go toolchain that built it (its runtime decides
+// which WASI calls the module makes, see docs/compatibility.md), and the
+// Public Suffix List revision compiled in.
+func startLine() string {
+	return "cors: plugin started (proxy-wasm ABI " + abi.Version + ", built with " + runtime.Version() +
+		", public suffix list " + policy.PublicSuffixList() + ")"
 }
 
 // logConfigErrors logs every configuration error on its own line.
