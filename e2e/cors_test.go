@@ -110,6 +110,7 @@ func TestInvalidConfigRefused(t *testing.T) {
 		{desc: "no origins", config: `{"allowed_methods": ["PUT"]}`},
 		{desc: "not JSON", config: `{"allowed_origins": [`},
 		{desc: "duplicate rule names", config: `{"rules": [{"name": "a", "allowed_origins": ["https://a.example"]}, {"name": "a", "allowed_origins": ["https://b.example"]}]}`},
+		{desc: "rule names one Prometheus series apart", config: `{"allowed_origins": ["https://a.example"], "rules": [{"name": "web-app", "match": {"paths": ["/x"]}}, {"name": "web_app"}]}`},
 	}
 	requireWasm(t)
 	for _, tc := range cases {

@@ -18,6 +18,7 @@ import (
 var (
 	corsPlugin *host.Plugin
 	noopPlugin *host.Plugin
+	corsWasm   []byte // build/cors.wasm, for plugins with other host options
 	missing    string // why the plugins are missing
 )
 
@@ -48,6 +49,9 @@ func run(m *testing.M) int {
 		if err != nil {
 			missing = fmt.Sprintf("build/%s does not load in the Envoy-emulating host: %v", name, err)
 			return nil
+		}
+		if name == "cors.wasm" {
+			corsWasm = b
 		}
 		return p
 	}
@@ -106,6 +110,20 @@ func newVM(tb testing.TB, plugin *host.Plugin, config string) *host.VM {
 		tb.Fatalf("Configure(%s): %v; critical logs: %q", config, err, vm.Logs(host.LogCritical))
 	}
 	return vm
+}
+
+// compileCors compiles build/cors.wasm with host options other than the
+// defaults of corsPlugin; it is closed at cleanup.
+func compileCors(tb testing.TB, opts ...host.Option) *host.Plugin {
+	tb.Helper()
+	requireWasm(tb)
+	ctx := context.Background()
+	p, err := host.Compile(ctx, corsWasm, opts...)
+	if err != nil {
+		tb.Fatalf("Compile: %v", err)
+	}
+	tb.Cleanup(func() { p.Close(ctx) })
+	return p
 }
 
 func newUnconfiguredVM(tb testing.TB, plugin *host.Plugin) *host.VM {

@@ -22,6 +22,9 @@ func TestScenarios(t *testing.T) {
 			if s.Route != "" {
 				req.Properties = map[string]string{"xds.route_name": s.Route}
 			}
+			for _, h := range s.RouteHeaders {
+				req.ResponseHeadersToAdd = append(req.ResponseHeadersToAdd, host.HeaderToAdd{Name: h[0], Value: h[1]})
+			}
 			resp := host.Response{Status: s.Upstream.Status}
 			for _, h := range s.Upstream.Headers {
 				resp.Headers = append(resp.Headers, host.Header{Name: h[0], Value: h[1]})

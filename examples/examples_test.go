@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
@@ -18,8 +21,10 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	wasmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/wasm/v3"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	istioext "istio.io/api/extensions/v1alpha1"
+	istiomesh "istio.io/api/mesh/v1alpha1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/corsfilter/corsfilter/policy"
@@ -203,6 +208,167 @@ func TestEnvoyExample(t *testing.T) {
 	}
 }
 
+// composeFile is examples/envoy/docker-compose.yml, as far as the tests
+// read it.
+type composeFile struct {
+	Services map[string]struct {
+		Image   string   `json:"image"`
+		Command []string `json:"command"`
+		Configs []struct {
+			Source string `json:"source"`
+			Target string `json:"target"`
+		} `json:"configs"`
+		Volumes []string `json:"volumes"`
+		Ports   []string `json:"ports"`
+	} `json:"services"`
+	Configs map[string]struct {
+		Content string `json:"content"`
+	} `json:"configs"`
+}
+
+// normalizeForCompose sets, in an Envoy bootstrap, the fields a container
+// needs to differ from envoy.yaml (listener and admin addresses, the
+// upstream's address and discovery, the module's path) to fixed values, so
+// that the rest can be compared.
+func normalizeForCompose(t *testing.T, bs *bootstrapv3.Bootstrap) {
+	t.Helper()
+	for _, l := range bs.GetStaticResources().GetListeners() {
+		l.GetAddress().GetSocketAddress().Address = "LISTENER"
+	}
+	bs.GetAdmin().GetAddress().GetSocketAddress().Address = "ADMIN"
+	for _, c := range bs.GetStaticResources().GetClusters() {
+		c.ClusterDiscoveryType, c.DnsLookupFamily = nil, 0
+		for _, e := range c.GetLoadAssignment().GetEndpoints() {
+			for _, lb := range e.GetLbEndpoints() {
+				lb.GetEndpoint().GetAddress().GetSocketAddress().Address = "UPSTREAM"
+			}
+		}
+	}
+	for _, l := range bs.GetStaticResources().GetListeners() {
+		for _, fc := range l.GetFilterChains() {
+			for _, f := range fc.GetFilters() {
+				hcm := &hcmv3.HttpConnectionManager{}
+				if f.GetTypedConfig().UnmarshalTo(hcm) != nil {
+					continue
+				}
+				for _, hf := range hcm.GetHttpFilters() {
+					var w wasmfilterv3.Wasm
+					if hf.GetTypedConfig().UnmarshalTo(&w) != nil {
+						continue
+					}
+					w.GetConfig().GetVmConfig().GetCode().GetLocal().Specifier = nil
+					if err := hf.GetTypedConfig().MarshalFrom(&w); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := f.GetTypedConfig().MarshalFrom(hcm); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+}
+
+// TestEnvoyComposeExample checks docker-compose.yml, which runs the
+// README's Envoy configuration on two Envoy versions: its Envoy
+// configuration is a valid bootstrap (go-control-plane, with every nested
+// typed_config), differs from envoy.yaml only where a container must, names
+// the module where the compose file mounts it, and holds the plugin
+// configuration of cors.json, which smoke.sh gives corsctl replay; the two
+// Envoys sit on either side of the poll_oneoff fix; smoke.sh parses.
+func TestEnvoyComposeExample(t *testing.T) {
+	data, err := os.ReadFile("envoy/docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cf composeFile
+	if err := yaml.Unmarshal(data, &cf); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	content := cf.Configs["envoy"].Content
+	bs, err := envoyBootstrap([]byte(content))
+	if err != nil {
+		t.Fatalf("docker-compose.yml configs.envoy is not a valid Envoy bootstrap: %v", err)
+	}
+	chains, err := httpFilters(bs)
+	if err != nil || len(chains) == 0 {
+		t.Fatalf("docker-compose.yml configs.envoy: %v, %d filter chains", err, len(chains))
+	}
+	readme, err := os.ReadFile("envoy/envoy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := envoyBootstrap(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var filename, pluginConfig string
+	for _, hf := range chains[0] {
+		var w wasmfilterv3.Wasm
+		if hf.GetTypedConfig().UnmarshalTo(&w) != nil {
+			continue
+		}
+		filename = w.GetConfig().GetVmConfig().GetCode().GetLocal().GetFilename()
+		var sv wrapperspb.StringValue
+		if err := w.GetConfig().GetConfiguration().UnmarshalTo(&sv); err != nil {
+			t.Fatal(err)
+		}
+		pluginConfig = sv.GetValue()
+	}
+	normalizeForCompose(t, bs)
+	normalizeForCompose(t, want)
+	if !proto.Equal(bs, want) {
+		t.Errorf("docker-compose.yml's Envoy configuration differs from envoy.yaml beyond addresses and the module path:\n got  %v\n want %v", bs, want)
+	}
+
+	// Both Envoys load that configuration and the module where it says.
+	versions := map[string]string{"envoy-1.38": "envoyproxy/envoy:v1.38", "envoy-1.39": "envoyproxy/envoy:v1.39"}
+	for name, image := range versions {
+		svc, ok := cf.Services[name]
+		if !ok {
+			t.Fatalf("docker-compose.yml has no service %s", name)
+		}
+		if !strings.HasPrefix(svc.Image, image) {
+			t.Errorf("%s: image %q; want %s (either side of the poll_oneoff fix)", name, svc.Image, image)
+		}
+		if len(svc.Configs) != 1 || svc.Configs[0].Source != "envoy" || svc.Configs[0].Target != "/etc/envoy/envoy.yaml" {
+			t.Errorf("%s: configs %+v; want configs.envoy at /etc/envoy/envoy.yaml, where the image reads it", name, svc.Configs)
+		}
+		if !slices.Contains(svc.Volumes, "../../build/cors.wasm:"+filename+":ro") {
+			t.Errorf("%s: volumes %v do not mount build/cors.wasm at %s, the filename the configuration names", name, svc.Volumes, filename)
+		}
+	}
+
+	// smoke.sh replays cors.json: it must be the configuration Envoy runs.
+	fromFile, err := os.ReadFile("envoy/cors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := parsePolicy(t, "docker-compose.yml", []byte(pluginConfig))
+	b := parsePolicy(t, "envoy/cors.json", fromFile)
+	if a.String() != b.String() {
+		t.Errorf("envoy/cors.json is not the plugin configuration of docker-compose.yml:\n%s\n%s", b, a)
+	}
+
+	// smoke.sh's defaults are the ports the compose file publishes.
+	script, err := os.ReadFile("envoy/smoke.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	published := map[string]string{"envoy-1.38": "127.0.0.1:8138", "envoy-1.39": "127.0.0.1:8139", "api": "127.0.0.1:8190"}
+	for name, addr := range published {
+		if !slices.ContainsFunc(cf.Services[name].Ports, func(p string) bool { return strings.HasPrefix(p, addr+":") }) {
+			t.Errorf("%s does not publish %s", name, addr)
+		}
+		if !bytes.Contains(script, []byte("http://"+addr)) {
+			t.Errorf("smoke.sh does not default to http://%s", addr)
+		}
+	}
+	if out, err := exec.Command("bash", "-n", "envoy/smoke.sh").CombinedOutput(); err != nil {
+		t.Errorf("bash -n smoke.sh: %v\n%s", err, out)
+	}
+}
+
 // TestEnvoyExampleSchemaCatchesMistakes shows the bootstrap check is not
 // vacuous: each mistake in envoy.yaml must be rejected.
 func TestEnvoyExampleSchemaCatchesMistakes(t *testing.T) {
@@ -311,6 +477,55 @@ func TestIstioExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	parsePolicy(t, "wasmplugin.yaml pluginConfig", config)
+}
+
+// istioMeshConfig checks an IstioOperator object holding only meshConfig
+// against istio.io/api's MeshConfig proto, rejecting unknown fields.
+func istioMeshConfig(obj map[string]any) (*istiomesh.MeshConfig, error) {
+	if obj["apiVersion"] != "install.istio.io/v1alpha1" || obj["kind"] != "IstioOperator" {
+		return nil, errors.New("not an install.istio.io/v1alpha1 IstioOperator")
+	}
+	spec, _ := obj["spec"].(map[string]any)
+	for k := range spec {
+		if k != "meshConfig" {
+			return nil, errors.New("spec holds more than meshConfig: " + k)
+		}
+	}
+	js, err := json.Marshal(spec["meshConfig"])
+	if err != nil {
+		return nil, err
+	}
+	var mc istiomesh.MeshConfig
+	if err := protojson.Unmarshal(js, &mc); err != nil {
+		return nil, err
+	}
+	return &mc, nil
+}
+
+// TestIstioStatsExample checks that the Istio stats setting keeps the
+// plugin's counters: Envoy names them wasmcustom.cors.<rule>.<outcome>.
+func TestIstioStatsExample(t *testing.T) {
+	objs := k8sObjects(t, "istio/stats.yaml")
+	if len(objs) != 1 {
+		t.Fatalf("want one IstioOperator, got %d objects", len(objs))
+	}
+	mc, err := istioMeshConfig(objs[0])
+	if err != nil {
+		t.Fatalf("stats.yaml: %v", err)
+	}
+	included := false
+	for _, p := range mc.GetDefaultConfig().GetProxyStatsMatcher().GetInclusionPrefixes() {
+		included = included || strings.HasPrefix("wasmcustom.cors.app-write.preflight_allowed", p)
+	}
+	if !included {
+		t.Errorf("proxyStatsMatcher.inclusionPrefixes %v do not include the plugin's metrics (wasmcustom.cors.*)",
+			mc.GetDefaultConfig().GetProxyStatsMatcher().GetInclusionPrefixes())
+	}
+	bad := k8sObjects(t, "istio/stats.yaml")[0]
+	bad["spec"].(map[string]any)["meshConfig"].(map[string]any)["defaultConfig"].(map[string]any)["proxyStatsMatchr"] = map[string]any{}
+	if _, err := istioMeshConfig(bad); err == nil {
+		t.Error("a misspelled meshConfig field was accepted")
+	}
 }
 
 func TestIstioExampleSchemaCatchesMistakes(t *testing.T) {
@@ -496,5 +711,91 @@ func TestConfigFiles(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no examples/**/cors*.json found")
+	}
+}
+
+// TestEnvoySmokeScript runs smoke.sh as a user would, with corsctl serve
+// (the real cors.wasm in the Envoy-emulating host) standing in for the two
+// Envoys of docker-compose.yml, in front of the demo API: no Envoy runs
+// here, but the script's requests, its replay lines and its comparison
+// are exercised, and every check must pass but the one that needs
+// Envoy's jwt_authn.
+func TestEnvoySmokeScript(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "jq"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("smoke.sh needs %s", tool)
+		}
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	corsctl, wasm := filepath.Join(root, "build", "corsctl"), filepath.Join(root, "build", "cors.wasm")
+	for _, f := range []string{corsctl, wasm} {
+		if _, err := os.Stat(f); err != nil {
+			if os.Getenv("CORS_REQUIRE_WASM") == "1" {
+				t.Fatalf("%s is missing (CORS_REQUIRE_WASM=1): run make build", f)
+			}
+			t.Skipf("%s is missing: run make build", f)
+		}
+	}
+	demo := filepath.Join(t.TempDir(), "demo")
+	if out, err := exec.Command("go", "build", "-o", demo, "../cmd/demo").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/demo: %v\n%s", err, out)
+	}
+	port := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().String()
+	}
+	upstream, gatewayA, gatewayB := port(), port(), port()
+	config := filepath.Join(root, "examples", "envoy", "cors.json")
+	start := func(name string, args ...string) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = root
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			cmd.Process.Signal(os.Interrupt)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(15 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+			if t.Failed() {
+				t.Logf("%s output:\n%s", filepath.Base(name), out.String())
+			}
+		})
+	}
+	start(demo, "-corsctl", corsctl, "-wasm", wasm, "-config", config,
+		"-listen", gatewayA, "-upstream-listen", upstream, "-page-listen", "127.0.0.1:0")
+	start(corsctl, "serve", "-config", config, "-wasm", wasm, "-upstream", "http://"+upstream, "-listen", gatewayB)
+
+	cmd := exec.Command("bash", filepath.Join(root, "examples", "envoy", "smoke.sh"))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(),
+		"TARGETS=a=http://"+gatewayA+" b=http://"+gatewayB, "UPSTREAM=http://"+upstream,
+		"CORSCTL="+corsctl, "WASM="+wasm, "CONFIG="+config, "SKIP=jwt_authn 401", "WAIT=60")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("smoke.sh: %v\n%s", err, out)
+	}
+	n := 0
+	for line := range strings.Lines(string(out)) {
+		if strings.HasPrefix(line, "ok ") {
+			n++
+		}
+	}
+	if n != 16 {
+		t.Errorf("smoke.sh: %d checks passed; want 8 checks on 2 proxies:\n%s", n, out)
 	}
 }

@@ -18,7 +18,10 @@
 //	                              later filter's local reply, e.g. JWT 401):
 //	                              apply Decision.Response's edits (strip the
 //	                              upstream's CORS headers, set ours, one
-//	                              merged Vary)
+//	                              merged Vary); on our own local reply, which
+//	                              Envoy hands back with the route's response
+//	                              headers in it: Decision.LocalReply's edits
+//	                              (keep only our own CORS headers)
 //
 // The SDK keeps the VM and plugin lifecycle; the ABI layer hands stream
 // callbacks to the filter directly (streams_wasip1.go), which reads header
@@ -42,7 +45,11 @@
 //   - Do not stack CORS filters, nor enable Envoy's own CORS filter or
 //     upstream CORS middleware on the same routes: the filter owns the CORS
 //     headers of the routes it governs, and two owners produce duplicate or
-//     contradictory headers.
+//     contradictory headers. The filter removes the CORS headers a route's
+//     response_headers_to_add puts on the responses it sees, its own local
+//     replies included, but a local reply from a filter placed before it
+//     never passes through it: keep CORS headers out of route
+//     configuration.
 //   - Do not cache OPTIONS responses in a shared cache ahead of the filter;
 //     preflight answers depend on Origin and the requested method and headers.
 package main

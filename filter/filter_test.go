@@ -1,12 +1,15 @@
 package main
 
 import (
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/corsfilter/corsfilter/policy"
 )
 
 const (
@@ -222,6 +225,9 @@ func TestStartLogsEffectivePolicy(t *testing.T) {
 	if !strings.Contains(info, "cors: ") || !strings.Contains(info, app) {
 		t.Errorf("start log %q lacks the effective policy", info)
 	}
+	if want := "(proxy-wasm ABI 0.2.0, built with " + runtime.Version() + ", public suffix list "; !strings.Contains(info, want) {
+		t.Errorf("start log %q lacks %q", info, want)
+	}
 	if len(host.GetWarnLogs()) == 0 {
 		t.Error("max age above 7200 not warned about")
 	}
@@ -230,7 +236,7 @@ func TestStartLogsEffectivePolicy(t *testing.T) {
 func TestPanicIsContained(t *testing.T) {
 	host := start(t, basic)
 	p := &pluginContext{}
-	m, err := defineMetrics([]string{"default"}) // same names: same host counters
+	m, err := defineMetrics([]string{"default"}, defineCounter) // same names: same host counters
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,5 +252,49 @@ func TestPanicIsContained(t *testing.T) {
 	wantCounters(t, host, map[string]uint64{"cors.internal_fault": 1})
 	if warn := strings.Join(host.GetWarnLogs(), "\n"); !strings.Contains(warn, "cors: internal fault: test callback: boom") {
 		t.Errorf("warn log %q does not report the fault", warn)
+	}
+}
+
+// Test_that_metric_names_stay_distinct_in_Prometheus defines the metrics
+// of rules whose names the policy accepts, picked to tempt collisions, and
+// checks that their names in Envoy's Prometheus output (the wasmcustom.
+// namespace stripped, every character outside [a-zA-Z0-9_] turned into
+// '_') are distinct. The policy refuses only rule names equal once '-' is
+// '_'; that suffices because no metric suffix ends with '_' and another.
+func Test_that_metric_names_stay_distinct_in_Prometheus(t *testing.T) {
+	rules := []string{"a-b", "ab", "a_b_c", "A-b", "a", "internal", "x", "x_preflight", "preflight", "x_actual",
+		"report", "report_only", "not", "same", "upstream", "upstream_cors", "cors", "unmatched", "off"}
+	var config strings.Builder
+	config.WriteString(`{"allowed_origins":["https://a.example"],"rules":[`)
+	for i, r := range rules {
+		if i > 0 {
+			config.WriteByte(',')
+		}
+		config.WriteString(`{"name":"` + r + `","match":{"paths":["/` + r + `"]}}`)
+	}
+	config.WriteString(`]}`)
+	p, err := policy.Parse([]byte(config.String()))
+	if err != nil {
+		t.Fatalf("policy.Parse: %v", err)
+	}
+	seen := map[string]string{}
+	_, err = defineMetrics(p.RuleNames(), func(name string) (metric, error) {
+		series := strings.Map(func(r rune) rune {
+			if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_' {
+				return r
+			}
+			return '_'
+		}, name)
+		if prev, dup := seen[series]; dup {
+			t.Errorf("%s and %s are one Prometheus series, %s", prev, name, series)
+		}
+		seen[series] = name
+		return 0, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2+len(rules)*(len(policy.Outcomes())+1) {
+		t.Errorf("%d metrics; want %d", len(seen), 2+len(rules)*(len(policy.Outcomes())+1))
 	}
 }

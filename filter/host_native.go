@@ -17,8 +17,11 @@ import (
 // routeNameProperty is Envoy's route name, for rules matching route_names.
 var routeNameProperty = []string{"xds", "route_name"}
 
-// registerPlugin is a no-op natively: the SDK creates the streams.
+// registerPlugin and unregisterPlugin are no-ops natively: the SDK creates
+// the streams.
 func registerPlugin(uint32, *pluginContext) {}
+
+func unregisterPlugin(uint32) {}
 
 // readRequest gathers what Decide needs: the pseudo-headers, every value of
 // the CORS request headers (the pairs call sees repeated headers), and, when

@@ -2,13 +2,14 @@ package main
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"strconv"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
-	_ "github.com/corsfilter/corsfilter/filter/internal/abi"
+	"github.com/corsfilter/corsfilter/filter/internal/abi"
 	"github.com/corsfilter/corsfilter/policy"
 )
 
@@ -20,9 +21,12 @@ type vmContext struct {
 	types.DefaultVMContext
 }
 
-// NewPluginContext implements types.VMContext.
+// NewPluginContext implements types.VMContext. A VM holds one plugin
+// context per configuration: on an update Envoy creates a new one beside the
+// old, which serves its streams in flight until it is retired
+// (OnPluginDone).
 func (*vmContext) NewPluginContext(id uint32) types.PluginContext {
-	p := &pluginContext{}
+	p := &pluginContext{id: id}
 	registerPlugin(id, p)
 	return p
 }
@@ -31,6 +35,7 @@ func (*vmContext) NewPluginContext(id uint32) types.PluginContext {
 // configuration.
 type pluginContext struct {
 	types.DefaultPluginContext
+	id      uint32 // the root context ID
 	policy  *policy.Policy
 	routes  bool // some rule matches on xds.route_name
 	metrics metrics
@@ -71,18 +76,38 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 		logConfigErrors(err)
 		return types.OnPluginStartStatusFailed
 	}
-	m, err := defineMetrics(pol.RuleNames())
+	m, err := defineMetrics(pol.RuleNames(), defineCounter)
 	if err != nil {
 		proxywasm.LogCritical("cors: cannot define metrics: " + err.Error())
 		return types.OnPluginStartStatusFailed
 	}
 	p.metrics = m
 	p.policy, p.routes = pol, pol.UsesRouteNames()
-	proxywasm.LogInfo("cors: plugin started (public suffix list " + policy.PublicSuffixList() + ") with policy " + pol.String())
+	proxywasm.LogInfo(startLine() + " with policy " + pol.String())
 	for _, w := range pol.Warnings() {
 		proxywasm.LogWarn(w)
 	}
 	return types.OnPluginStartStatusOK
+}
+
+// OnPluginDone implements types.PluginContext. Envoy calls it when it
+// retires the context: a newer configuration serves new streams, and the
+// streams started under this one have ended. New streams can no longer
+// name it, so it leaves the table they are created from, and its policy
+// can be collected.
+func (p *pluginContext) OnPluginDone() bool {
+	unregisterPlugin(p.id)
+	return true
+}
+
+// startLine says what started, for the operator matching a log with a
+// build and a proxy: the proxy-wasm ABI version the module declares (what
+// Envoy binds it with), the Go toolchain that built it (its runtime decides
+// which WASI calls the module makes, see docs/compatibility.md), and the
+// Public Suffix List revision compiled in.
+func startLine() string {
+	return "cors: plugin started (proxy-wasm ABI " + abi.Version + ", built with " + runtime.Version() +
+		", public suffix list " + policy.PublicSuffixList() + ")"
 }
 
 // logConfigErrors logs every configuration error on its own line.
@@ -94,32 +119,33 @@ func logConfigErrors(err error) {
 	}
 }
 
-// defineMetrics defines the counters for the rules. Outcome counters are
-// defined per rule for every outcome but "unmatched", which has no rule. A
-// refused definition fails the plugin start: better than running blind.
-func defineMetrics(rules []string) (metrics, error) {
+// defineMetrics defines the counters for the rules with define. Outcome
+// counters are defined per rule for every outcome but "unmatched", which has
+// no rule. A refused definition fails the plugin start: better than running
+// blind.
+func defineMetrics(rules []string, define func(name string) (metric, error)) (metrics, error) {
 	m := metrics{
 		outcomes:    make([]metric, len(rules)*numOutcomes),
 		divergences: make([]metric, len(rules)),
 		overridden:  make([]metric, len(rules)),
 	}
 	var errs []error
-	define := func(c *metric, name string) {
+	def := func(c *metric, name string) {
 		var err error
-		if *c, err = defineCounter(name); err != nil {
+		if *c, err = define(name); err != nil {
 			errs = append(errs, errors.New(name+": "+err.Error()))
 		}
 	}
-	define(&m.unmatched, "cors.unmatched")
-	define(&m.fault, "cors.internal_fault")
+	def(&m.unmatched, "cors.unmatched")
+	def(&m.fault, "cors.internal_fault")
 	for i, rule := range rules {
 		for _, o := range policy.Outcomes() {
 			if o != policy.OutcomeUnmatched {
-				define(&m.outcomes[i*numOutcomes+int(o)], "cors."+rule+"."+o.String())
+				def(&m.outcomes[i*numOutcomes+int(o)], "cors."+rule+"."+o.String())
 			}
 		}
-		define(&m.divergences[i], "cors."+rule+".report_only_divergence")
-		define(&m.overridden[i], "cors."+rule+".upstream_cors_overridden")
+		def(&m.divergences[i], "cors."+rule+".report_only_divergence")
+		def(&m.overridden[i], "cors."+rule+".upstream_cors_overridden")
 	}
 	return m, errors.Join(errs...)
 }

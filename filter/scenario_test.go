@@ -26,31 +26,48 @@ func TestScenarios(t *testing.T) {
 			req = append(req, s.Headers...)
 			id := emu.InitializeHttpContext()
 			action := emu.CallOnRequestHeaders(id, req, true)
+			var route []host.HeaderToAdd
+			for _, h := range s.RouteHeaders {
+				route = append(route, host.HeaderToAdd{Name: h[0], Value: h[1]})
+			}
 			var forwarded bool
 			var status int
-			var got []scenario.Header
+			var resp []scenario.Header
 			if lr := emu.GetSentLocalResponse(id); lr != nil {
 				if action != types.ActionPause {
 					t.Errorf("a local reply, but the action is %v", action)
 				}
-				// What the client receives, as Envoy builds it.
+				// The local reply as Envoy builds it, the route's headers
+				// first, goes through the response callback too.
 				var hs []host.Header
 				for _, h := range lr.Headers {
 					hs = append(hs, host.Header{Name: h[0], Value: h[1]})
 				}
-				r := host.LocalReply(int(lr.StatusCode), hs, lr.Data)
+				r := host.RouteLocalReply(int(lr.StatusCode), route, hs, lr.Data)
 				status = r.Status
 				for _, h := range r.Headers {
-					got = append(got, scenario.Header{h.Name, h.Value})
+					resp = append(resp, scenario.Header{h.Name, h.Value})
 				}
 			} else {
 				forwarded, status = true, s.Upstream.Status
 				if status == 0 {
 					status = 200
 				}
-				emu.CallOnResponseHeaders(id, append([]scenario.Header(nil), s.Upstream.Headers...), true)
-				got = emu.GetCurrentResponseHeaders(id)
+				resp = append(resp, s.Upstream.Headers...)
+				if route != nil {
+					// The router adds the route's headers first.
+					up := host.Response{Status: status}
+					for _, h := range s.Upstream.Headers {
+						up.Headers = append(up.Headers, host.Header{Name: h[0], Value: h[1]})
+					}
+					resp = resp[:0]
+					for _, h := range host.RouteResponse(up, route).Headers {
+						resp = append(resp, scenario.Header{h.Name, h.Value})
+					}
+				}
 			}
+			emu.CallOnResponseHeaders(id, resp, true)
+			got := emu.GetCurrentResponseHeaders(id)
 			if forwarded != s.Forwarded || status != s.Want.Status || !scenario.Equal(got, s.Want.Headers) {
 				t.Errorf("got forwarded %v, %d %q\nwant forwarded %v, %d %q", forwarded, status, got, s.Forwarded, s.Want.Status, s.Want.Headers)
 			}

@@ -7,17 +7,25 @@ import (
 )
 
 // stream is the state of one HTTP stream: the decision the response path
-// needs when the request is forwarded under enforcement. Streams are
-// recycled, so their storage (the decision, the bytes it echoes) is reused.
+// needs when the request is forwarded under enforcement, or answered
+// locally. Streams are recycled, so their storage (the decision, the bytes
+// it echoes) is reused.
 type stream struct {
 	plugin   *pluginContext
 	decision policy.Decision
 	forward  bool // decorate the response with decision
+	replied  bool // the response is decision's local reply: keep its CORS headers only
 	echoes   [echoCap]byte
+	// spill holds what a local reply echoes beyond echoes (a long
+	// Access-Control-Allow-Headers). Grown once, it stays with the stream
+	// from one use to the next, so that it allocates nothing more.
+	spill []byte
 }
 
 // echoCap holds what a forwarded decision echoes: the origin, at most
-// origins.MaxLength (328) bytes. Longer values are never allowed.
+// origins.MaxLength (328) bytes, longer values being never allowed; and
+// what most local replies echo: the origin, the method and the headers
+// requested.
 const echoCap = 512
 
 // scratch is storage reused from stream to stream. A VM runs one callback at
@@ -35,7 +43,7 @@ var scratch struct {
 // counts.
 func (s *stream) onRequestHeaders() (action types.Action) {
 	p := s.plugin
-	s.forward = false
+	s.forward, s.replied = false, false
 	if p == nil || p.policy == nil {
 		return types.ActionContinue
 	}
@@ -55,28 +63,46 @@ func (s *stream) onRequestHeaders() (action types.Action) {
 	if !d.Enforced() {
 		return types.ActionContinue
 	}
+	// The request's buffers are reused once this callback returns, and the
+	// response path needs the decision either way.
+	s.detach()
 	if d.Action == policy.Forward {
-		// The request's buffers are reused once this callback returns.
-		d.Detach(s.echoes[:0])
 		s.forward = true
 		return types.ActionContinue
 	}
 	// Respond. Envoy runs this stream's response-headers callback on the
-	// local reply too; forward stays false, so it is not decorated again.
+	// local reply too, with a route's response headers already in it:
+	// replied has that callback keep the reply's own CORS headers only.
 	scratch.reply = d.Reply(scratch.reply[:0])
 	if err := sendLocalReply(d.Status, scratch.reply, d.Body); err != nil {
 		p.fault("sending the local reply", err)
 		return types.ActionContinue
 	}
+	s.replied = true
 	return types.ActionPause
 }
 
-// onResponseHeaders owns the CORS headers of a forwarded, enforced
-// request's response: it applies the decision's edits. The response may
-// also be a later filter's local reply (a JWT 401), edited the same way.
+// detach copies what the decision echoes from the request into the
+// stream's own storage: echoes, or spill when a reply echoes more.
+func (s *stream) detach() {
+	buf := s.spill[:0]
+	if buf == nil {
+		buf = s.echoes[:0]
+	}
+	if out := s.decision.Detach(buf); cap(out) > cap(buf) {
+		s.spill = out[:0] // grown: keep it for the next use of the stream
+	}
+}
+
+// onResponseHeaders owns the CORS headers of an enforced request's
+// response: it applies the decision's edits. The response may be the
+// upstream's, a later filter's local reply (a JWT 401), edited the same
+// way, or the plugin's own local reply, which Envoy hands back with the
+// route's response headers in it: the policy says which of its CORS
+// headers are not the reply's own.
 func (s *stream) onResponseHeaders() (action types.Action) {
 	p := s.plugin
-	if !s.forward || p == nil {
+	if !s.forward && !s.replied || p == nil {
 		return types.ActionContinue
 	}
 	defer p.guard("response headers", &action)
@@ -87,7 +113,11 @@ func (s *stream) onResponseHeaders() (action types.Action) {
 		return types.ActionContinue
 	}
 	e := &scratch.edits
-	s.decision.Response(upstream, e)
+	if s.replied {
+		s.decision.LocalReply(upstream, e)
+	} else {
+		s.decision.Response(upstream, e)
+	}
 	for _, name := range e.Remove {
 		if err := removeResponseHeader(name); err != nil {
 			p.fault("removing an upstream cors header", err)

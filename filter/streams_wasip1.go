@@ -31,6 +31,10 @@ func registerPlugin(id uint32, p *pluginContext) {
 	streams.plugins[id] = p
 }
 
+// unregisterPlugin forgets a retired plugin context. Its streams keep
+// their pointer to it; none can be created under it any more.
+func unregisterPlugin(id uint32) { delete(streams.plugins, id) }
+
 func (t *streamTable) cell(id uint32) int {
 	mask := len(t.ids) - 1
 	for i := int(id*2654435761) & mask; ; i = (i + 1) & mask {
@@ -51,7 +55,7 @@ func (t *streamTable) Create(id, pluginID uint32) {
 	} else {
 		s = new(stream)
 	}
-	s.plugin, s.forward = t.plugins[pluginID], false
+	s.plugin, s.forward, s.replied = t.plugins[pluginID], false, false
 	i := t.cell(id)
 	if t.ids[i] == 0 {
 		t.n++
@@ -108,7 +112,7 @@ func (t *streamTable) Delete(id uint32) {
 		return
 	}
 	s := t.slots[i]
-	*s = stream{}
+	*s = stream{spill: s.spill[:0]}
 	t.free = append(t.free, s)
 	t.ids[i], t.slots[i] = 0, nil
 	t.n--

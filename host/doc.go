@@ -17,8 +17,21 @@
 //     proxy_on_vm_start, proxy_on_configure ([VM.Configure]); per stream
 //     proxy_on_context_create(id, root), proxy_on_request_headers, the
 //     upstream unless the plugin sent a local reply, proxy_on_response_headers
-//     (on the local reply too, as Envoy does), proxy_on_done, proxy_on_log,
-//     proxy_on_delete ([VM.RoundTrip]).
+//     (on the local reply too, as Envoy does), proxy_on_log, proxy_on_done,
+//     proxy_on_delete ([VM.RoundTrip]);
+//   - Envoy's header maps: repeated lines of the headers Envoy keeps inline
+//     (Origin, Access-Control-Request-*, X-Forwarded-Proto; the
+//     Access-Control-Allow-* and Vary response headers) are joined into one
+//     comma-separated value, unless [WithHeaderMerging] turns it off;
+//   - the route's response_headers_to_add ([Request.ResponseHeadersToAdd]),
+//     on the upstream's response and, before the plugin's own headers, on
+//     its local replies, as Envoy applies them; and a local reply from a
+//     filter placed before the plugin ([Request.EarlierReply]), which the
+//     plugin sees only in its access-log callbacks;
+//   - configuration updates in a running VM ([VM.Reconfigure]): a canary,
+//     a new root context beside the old one, which keeps its streams in
+//     flight and retires after them; metrics defined again share their
+//     counters.
 //
 // A [Plugin] is a compiled module in one wazero runtime; each [VM] is one
 // instance of it, like the VM of one Envoy worker: single-threaded, reused

@@ -252,27 +252,35 @@ func (vm *VM) proxySendLocalResponse(s []uint64) {
 	s[0] = statusOK
 }
 
+// mapTypeMax is the last proxy-wasm header map type (HttpCallResponseTrailers);
+// proxy-wasm-cpp-host answers BadArgument beyond it, before asking Envoy.
+const mapTypeMax = 7
+
 // headerMapOf returns the stream's header map of a proxy-wasm map type, or
-// the status Envoy answers when it is not available: BadArgument, or
-// NotFound in the access-log phase.
+// the status Envoy's getHeaderMapValue answers when it is not available:
+// BadArgument, or NotFound in the access-log phase (Envoy's
+// Context::getHeaderMapValue). The gRPC and HTTP-call maps (types 4 to 7)
+// are never available here: this host makes no such calls.
 func (vm *VM) headerMapOf(mapType uint32) (*headerMap, uint64) {
 	st := vm.cur
-	if st == nil {
+	if mapType > mapTypeMax {
 		return nil, statusBadArgument
 	}
 	var m *headerMap
-	switch mapType {
-	case 0:
-		m = liveOnly(st, liveReqHeaders, st.reqHeaders)
-	case 1:
-		m = liveOnly(st, liveReqTrailers, st.reqTrailers)
-	case 2:
-		m = liveOnly(st, liveRespHeaders, st.respHeaders)
-	case 3:
-		m = liveOnly(st, liveRespTrailers, st.respTrailers)
+	if st != nil {
+		switch mapType {
+		case 0:
+			m = liveOnly(st, liveReqHeaders, st.reqHeaders)
+		case 1:
+			m = liveOnly(st, liveReqTrailers, st.reqTrailers)
+		case 2:
+			m = liveOnly(st, liveRespHeaders, st.respHeaders)
+		case 3:
+			m = liveOnly(st, liveRespTrailers, st.respTrailers)
+		}
 	}
 	if m == nil {
-		if st.inLog && mapType <= 3 {
+		if st != nil && st.inLog {
 			return nil, statusNotFound
 		}
 		return nil, statusBadArgument
@@ -358,14 +366,19 @@ func (vm *VM) proxyRemoveHeaderMapValue(s []uint64) {
 }
 
 // proxyGetHeaderMapPairs implements proxy_get_header_map_pairs with
-// Envoy's serialization (see [EncodePairs]).
+// Envoy's serialization (see [EncodePairs]). A map that is not available
+// (outside its callback, or a map type this host never fills) is an empty
+// map and OK, not an error: Envoy's Context::getHeaderMapPairs serializes
+// whatever getConstMap returns, and headerMapToPairs turns no map into no
+// pairs. Only a type beyond the last is BadArgument (proxy-wasm-cpp-host's
+// exports.cc checks it first).
 func (vm *VM) proxyGetHeaderMapPairs(s []uint64) {
-	m, status := vm.headerMapOf(uint32(s[0]))
-	if m == nil {
-		s[0] = status
+	if uint32(s[0]) > mapTypeMax {
+		s[0] = statusBadArgument
 		return
 	}
-	if len(m.h) == 0 {
+	m, _ := vm.headerMapOf(uint32(s[0]))
+	if m == nil || len(m.h) == 0 {
 		// As proxy-wasm-cpp-host's getPairs: an empty map is a null
 		// pointer and size 0, not a serialized count of 0 (the SDK's
 		// DeserializeMap panics on it, as it would under Envoy).
@@ -405,9 +418,12 @@ func (vm *VM) proxySetHeaderMapPairs(s []uint64) {
 }
 
 // proxyGetBufferBytes implements proxy_get_buffer_bytes as
-// proxy-wasm-cpp-host does: NotFound when the buffer is not available (the
-// plugin configuration outside proxy_on_configure), the length clipped to
-// the buffer, and nothing written when it is empty.
+// proxy-wasm-cpp-host's exports.cc does: NotFound when the buffer is not
+// available (the plugin configuration outside proxy_on_configure), the
+// length clipped to the buffer, and, when nothing is left (an empty buffer,
+// or start at or beyond its end), OK with a null address and size 0
+// written. The VM configuration is available at any time (Envoy's
+// Context::getBuffer returns it whenever asked).
 func (vm *VM) proxyGetBufferBytes(s []uint64) {
 	typ, start, length := uint32(s[0]), uint64(uint32(s[1])), uint64(uint32(s[2]))
 	if typ > bufferTypeMaxDefine {
@@ -420,7 +436,7 @@ func (vm *VM) proxyGetBufferBytes(s []uint64) {
 	case bufferPluginConfig:
 		buf, found = vm.pluginConfig, vm.inConfigure
 	case bufferVMConfig:
-		buf, found = vm.plugin.opts.vmConfig, vm.inVMStart
+		buf, found = vm.plugin.opts.vmConfig, true
 	case bufferRequestBody:
 		if vm.cur != nil && vm.cur.live&liveReqBody != 0 {
 			buf, found = vm.cur.reqBody, true
@@ -434,15 +450,14 @@ func (vm *VM) proxyGetBufferBytes(s []uint64) {
 		s[0] = statusNotFound
 		return
 	}
-	if start > uint64(len(buf)) {
-		s[0] = statusBadArgument
-		return
-	}
-	if start+length > uint64(len(buf)) {
+	switch {
+	case start > uint64(len(buf)):
+		length = 0
+	case start+length > uint64(len(buf)):
 		length = uint64(len(buf)) - start
 	}
 	if length == 0 {
-		s[0] = statusOK
+		s[0] = vm.copyOut(uint32(s[3]), uint32(s[4]), "")
 		return
 	}
 	s[0] = vm.copyOut(uint32(s[3]), uint32(s[4]), string(buf[start:start+length]))
@@ -466,27 +481,38 @@ func (vm *VM) proxySetTickPeriod(s []uint64) {
 	s[0] = statusOK
 }
 
-// proxySetEffectiveContext implements proxy_set_effective_context for the
-// root context and the current stream (BadArgument otherwise).
+// proxySetEffectiveContext implements proxy_set_effective_context for a
+// root context not yet deleted and the current stream (BadArgument
+// otherwise).
 func (vm *VM) proxySetEffectiveContext(s []uint64) {
 	id := uint32(s[0])
-	if id == vm.rootID || (vm.cur != nil && vm.cur.id == id) {
+	if vm.cur != nil && vm.cur.id == id {
 		s[0] = statusOK
 		return
+	}
+	for _, r := range vm.roots {
+		if r.id == id && !r.retired {
+			s[0] = statusOK
+			return
+		}
 	}
 	s[0] = statusBadArgument
 }
 
 // metricOf returns the metric of a metric ID, or nil.
 func (vm *VM) metricOf(id uint32) *metric {
-	if id == 0 || int(id) > len(vm.metrics) {
+	if id == 0 || int(id) > len(vm.metricIDs) {
 		return nil
 	}
-	return vm.metrics[id-1]
+	return vm.metricIDs[id-1]
 }
 
-// proxyDefineMetric implements proxy_define_metric. Defining a name again
-// with the same type returns the same ID, as Envoy does.
+// proxyDefineMetric implements proxy_define_metric as Envoy's
+// Context::defineMetric does: every definition gets a new metric ID, and
+// IDs defined under one name and type share one metric (Envoy looks the
+// stat up by name in its scope). A root context that replaces another
+// ([VM.Reconfigure]) defines its metrics again, and counts on: the old
+// root's IDs stay valid for its streams in flight.
 func (vm *VM) proxyDefineMetric(s []uint64) {
 	kind := uint32(s[0])
 	name, ok := vm.read(uint32(s[1]), uint32(s[2]))
@@ -499,12 +525,14 @@ func (vm *VM) proxyDefineMetric(s []uint64) {
 		return
 	}
 	key := fmt.Sprintf("%d/%s", kind, name)
-	id, seen := vm.metricIDs[key]
-	if !seen {
-		vm.metrics = append(vm.metrics, &metric{name: string(name), kind: kind})
-		id = uint32(len(vm.metrics))
-		vm.metricIDs[key] = id
+	m := vm.metricNames[key]
+	if m == nil {
+		m = &metric{name: string(name), kind: kind}
+		vm.metrics = append(vm.metrics, m)
+		vm.metricNames[key] = m
 	}
+	vm.metricIDs = append(vm.metricIDs, m)
+	id := uint32(len(vm.metricIDs))
 	if !vm.mem.WriteUint32Le(uint32(s[3]), id) {
 		s[0] = statusInvalidMemoryAccess
 		return

@@ -69,7 +69,46 @@ func DecodePairs(b []byte) ([]Header, error) {
 // headerMap is one of a stream's header maps, in order, names lower case.
 type headerMap struct {
 	h []Header
+	// inline holds the names whose repeated lines Envoy joins into one
+	// (see [requestInline]); nil keeps every line apart.
+	inline map[string]bool
 }
+
+// requestInline and responseInline are the headers Envoy registers as
+// inline ("O(1)") headers that a CORS filter reads or writes. Envoy keeps
+// one entry per inline header: a repeated line is joined to the first with
+// "," (HeaderMapImpl::insertByKey and addViaMove, as the HTTP/1 and HTTP/2
+// codecs build the map; appendToHeader skips an empty value), and adding
+// one (HeaderMapImpl::addCopy: proxy_add_header_map_value, a local reply's
+// headers, a route's response_headers_to_add) appends to the existing
+// value. So a request with two Origin lines reaches the plugin as one
+// "Origin: a,b". The CORS headers are registered by Envoy's CORS filter
+// (source/extensions/filters/http/cors/cors_filter.cc), which every Envoy
+// build links whether or not it is configured; X-Forwarded-Proto is one of
+// Envoy's own inline request headers (envoy/http/header_map.h), and Vary is
+// registered by the compressor filter
+// (source/extensions/filters/http/common/compressor/compressor.cc).
+// Envoy has more inline headers (content-length, host, …); these are the
+// ones the plugin reads or writes.
+var (
+	requestInline = map[string]bool{
+		"origin":                                 true,
+		"access-control-request-method":          true,
+		"access-control-request-headers":         true,
+		"access-control-request-private-network": true,
+		"x-forwarded-proto":                      true,
+	}
+	responseInline = map[string]bool{
+		"access-control-allow-origin":          true,
+		"access-control-allow-credentials":     true,
+		"access-control-allow-methods":         true,
+		"access-control-allow-headers":         true,
+		"access-control-max-age":               true,
+		"access-control-expose-headers":        true,
+		"access-control-allow-private-network": true,
+		"vary":                                 true,
+	}
+)
 
 func newHeaderMap(h []Header, extra int) *headerMap {
 	m := &headerMap{h: make([]Header, 0, len(h)+extra)}
@@ -109,9 +148,27 @@ func (m *headerMap) get(key []byte) (string, bool) {
 // lookup is get for a string key.
 func (m *headerMap) lookup(key string) (string, bool) { return m.get([]byte(key)) }
 
-// add appends a header (Envoy's HeaderMap::addCopy).
+// add appends a header (Envoy's HeaderMap::addCopy): a new line, or, for
+// an inline header already present, value joined to its one line with ","
+// (nothing, when value is empty).
 func (m *headerMap) add(name, value string) {
-	m.h = append(m.h, Header{Name: strings.ToLower(name), Value: value})
+	name = strings.ToLower(name)
+	if m.inline[name] {
+		for i := range m.h {
+			if m.h[i].Name != name {
+				continue
+			}
+			switch {
+			case value == "":
+			case m.h[i].Value == "":
+				m.h[i].Value = value
+			default:
+				m.h[i].Value += "," + value
+			}
+			return
+		}
+	}
+	m.h = append(m.h, Header{Name: name, Value: value})
 }
 
 // replace sets the first header of that name to value and removes the

@@ -109,6 +109,16 @@ func TestHeaderMap(t *testing.T) {
 			}
 		})
 	}
+	t.Run("an inline header's lines are joined, as Envoy's addCopy joins them", func(t *testing.T) {
+		m := &headerMap{inline: responseInline}
+		for _, kv := range []Header{{":status", "200"}, {"Vary", "a"}, {"x", "1"}, {"vary", ""}, {"VARY", "b"}, {"x", "2"}, {"access-control-allow-origin", ""}, {"access-control-allow-origin", "*"}} {
+			m.add(kv.Name, kv.Value)
+		}
+		want := []Header{{":status", "200"}, {"vary", "a,b"}, {"x", "1"}, {"x", "2"}, {"access-control-allow-origin", "*"}}
+		if !reflect.DeepEqual(m.h, want) {
+			t.Fatalf("got %v; want %v", m.h, want)
+		}
+	})
 	m := newHeaderMap(base, 0)
 	if v, ok := m.get([]byte("VaRy")); !ok || v != "a" {
 		t.Fatalf("get(VaRy): got %q, %v; want the first value %q", v, ok, "a")
@@ -299,5 +309,45 @@ func TestNoop_lifecycle(t *testing.T) {
 	}
 	if n := vm.PollOneoffCalls(); n != 0 {
 		t.Fatalf("PollOneoffCalls: got %d; want 0", n)
+	}
+}
+
+// TestProbe_inline_headers_are_joined checks that a stream's header maps
+// join the repeated lines of the headers Envoy keeps inline, on the request
+// as the codec builds it and on the upstream's response, and that
+// WithHeaderMerging(false) keeps them apart.
+func TestProbe_inline_headers_are_joined(t *testing.T) {
+	req := Request{Method: "GET", Authority: "a", Path: "/", Headers: []Header{
+		{"Origin", "https://a.example"}, {"x-other", "1"}, {"origin", "https://evil.example"}, {"x-other", "2"},
+		{"access-control-request-headers", "x-a"}, {"access-control-request-headers", "x-b"}}}
+	resp := Response{Headers: []Header{{"vary", "Accept"}, {"vary", "Origin"}, {"access-control-allow-origin", "*"}, {"Access-Control-Allow-Origin", "https://a.example"}, {"set-cookie", "a=1"}, {"set-cookie", "b=2"}}}
+	for _, merge := range []bool{true, false} {
+		vm := newProbeVM(t, probe{}, WithHeaderMerging(merge))
+		var up Request
+		res, err := vm.RoundTrip(req, func(r Request) Response { up = r; return resp })
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := headerMap{h: up.Headers}
+		count := func(hs []Header, name string) int {
+			n := 0
+			for _, kv := range hs {
+				if strings.EqualFold(kv.Name, name) {
+					n++
+				}
+			}
+			return n
+		}
+		origin, _ := m.lookup("origin")
+		if merge {
+			if origin != "https://a.example,https://evil.example" || count(up.Headers, "origin") != 1 || count(up.Headers, "x-other") != 2 {
+				t.Errorf("merged request: got %v; want one joined origin and two x-other lines", up.Headers)
+			}
+			if v := res.Values("vary"); !slices.Equal(v, []string{"Accept,Origin"}) || !slices.Equal(res.Values("access-control-allow-origin"), []string{"*,https://a.example"}) || count(res.Headers, "set-cookie") != 2 {
+				t.Errorf("merged response: got %v", res.Headers)
+			}
+		} else if count(up.Headers, "origin") != 2 || count(res.Headers, "vary") != 2 {
+			t.Errorf("separate lines: got request %v, response %v", up.Headers, res.Headers)
+		}
 	}
 }

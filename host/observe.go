@@ -57,8 +57,13 @@ func (vm *VM) log(level LogLevel, msg string) {
 	if s := vm.plugin.opts.sink; s != nil {
 		s(level, msg)
 	}
+	vm.retain(LogEntry{Level: level, Message: msg})
+}
+
+// retain keeps a log entry, within the bound of WithMaxLogs.
+func (vm *VM) retain(e LogEntry) {
 	if len(vm.logs) < vm.plugin.opts.maxLogs {
-		vm.logs = append(vm.logs, LogEntry{Level: level, Message: msg})
+		vm.logs = append(vm.logs, e)
 	} else {
 		vm.dropped++
 	}

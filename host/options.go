@@ -26,9 +26,11 @@ type Option func(*options)
 
 type options struct {
 	poll       PollOneoff
+	separate   bool // !WithHeaderMerging
 	vmConfig   []byte
 	properties map[string]string
 	sink       func(LogLevel, string)
+	trace      func(vm *VM, export string, contextID uint32)
 	maxLogs    int
 	cache      wazero.CompilationCache
 }
@@ -37,8 +39,17 @@ type options struct {
 // [PollOneoffENOSYS], the older Envoy).
 func WithPollOneoff(p PollOneoff) Option { return func(o *options) { o.poll = p } }
 
+// WithHeaderMerging says whether repeated lines of the headers Envoy keeps
+// inline (Origin, Access-Control-Request-Method and -Headers,
+// X-Forwarded-Proto; the Access-Control-Allow-* and Vary response headers)
+// are joined into one comma-separated value before the plugin sees them,
+// as Envoy joins them. Default: on. Off keeps every line apart, for tests
+// of how the plugin reads separate lines (other proxies, and Envoy for
+// headers it does not keep inline, deliver them so).
+func WithHeaderMerging(on bool) Option { return func(o *options) { o.separate = !on } }
+
 // WithVMConfiguration sets the VM configuration (buffer type 6), readable
-// during proxy_on_vm_start. Default: empty.
+// at any time, as in Envoy. Default: empty.
 func WithVMConfiguration(b []byte) Option {
 	return func(o *options) { o.vmConfig = append([]byte(nil), b...) }
 }
@@ -60,6 +71,15 @@ func WithProperty(path, value string) Option {
 // addition to retaining it. fn runs while the VM is locked: it must not call
 // back into the VM.
 func WithLogSink(fn func(LogLevel, string)) Option { return func(o *options) { o.sink = fn } }
+
+// WithCallTrace calls fn before every guest export the host calls, with
+// the VM (a canary of [VM.Reconfigure] is a VM of its own), the export's
+// name and its first argument (the context ID of the proxy_on_* callbacks;
+// 0 for _initialize), proxy_on_memory_allocate excepted. fn runs while the
+// VM is locked: it must not call back into the VM. Default: none.
+func WithCallTrace(fn func(vm *VM, export string, contextID uint32)) Option {
+	return func(o *options) { o.trace = fn }
+}
 
 // WithMaxLogs bounds the log entries each VM retains (default 100,000);
 // later entries are only passed to the sink and counted by

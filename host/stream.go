@@ -27,6 +27,24 @@ type Request struct {
 	// (e.g. "xds.route_name"). request.method, request.scheme, request.host,
 	// request.path and request.url_path come from the fields above.
 	Properties map[string]string
+	// ResponseHeadersToAdd are the response_headers_to_add of the route the
+	// request takes, then of its virtual host, in the order Envoy applies
+	// them. Envoy adds them to every response of the stream before the
+	// plugin's response callback sees it: to the upstream's (the router's
+	// finalizeResponseHeaders) and to a local reply, the plugin's own
+	// included (sendLocalReply applies them before the replying filter's
+	// headers).
+	ResponseHeadersToAdd []HeaderToAdd
+	// EarlierReply, when not nil, is the local reply of a filter placed
+	// before the plugin (an RBAC 403, an ext_authz 401): its status, its
+	// headers and its body, which Envoy builds into a response with the
+	// route's headers. The plugin never sees the request or the response:
+	// Envoy's wasm filter skips its encode callbacks for a stream whose
+	// request callback never ran (in_vm_context_created_ is false), and
+	// creates the stream's context only for the access log (Context::log
+	// calls onCreate), so proxy_on_context_create, proxy_on_log,
+	// proxy_on_done and proxy_on_delete are all the plugin gets.
+	EarlierReply *Response
 }
 
 // Response is an upstream response, or a local reply of a later filter (a
@@ -40,10 +58,12 @@ type Response struct {
 
 // Result is what the client receives, and how.
 type Result struct {
-	Status    int      // the final ":status"
-	Headers   []Header // the final response headers, lower case, without ":status"
-	Body      []byte   // the upstream's body, or the local reply's
-	Forwarded bool     // the request reached the upstream
+	Status  int      // the final ":status"
+	Headers []Header // the final response headers, lower case, without ":status"
+	Body    []byte   // the upstream's body, or the local reply's
+	// Forwarded: the request reached the upstream. Neither Forwarded nor
+	// LocalReply: an earlier filter answered ([Request.EarlierReply]).
+	Forwarded bool
 	// LocalReply is set when the plugin answered with
 	// proxy_send_local_response; Details is its status code details.
 	LocalReply bool
@@ -82,6 +102,8 @@ type localReply struct {
 type Stream struct {
 	vm           *VM
 	id           uint32
+	root         *root // the root context (configuration) the stream belongs to
+	earlier      bool  // an earlier filter answered: the plugin has no context yet
 	req          Request
 	reqHeaders   *headerMap
 	reqTrailers  *headerMap
@@ -102,7 +124,9 @@ type Stream struct {
 // in Envoy, each exists for the plugin only during its own callback (and
 // while a pause on it lasts): a plugin that reads the request headers from
 // its response callback gets BadArgument here, as it would there. During
-// proxy_on_log the headers are readable again, as Envoy's access-log maps.
+// proxy_on_log the headers and the response trailers are readable again, as
+// Envoy's access-log maps (Context::getConstMap has no request trailers
+// there).
 type live uint8
 
 const (
@@ -112,7 +136,7 @@ const (
 	liveRespHeaders
 	liveRespBody
 	liveRespTrailers
-	liveLog = liveReqHeaders | liveReqTrailers | liveRespHeaders | liveRespTrailers
+	liveLog = liveReqHeaders | liveRespHeaders | liveRespTrailers
 )
 
 // callback runs one per-stream callback with l live, and reports whether
@@ -132,9 +156,14 @@ func (s *Stream) callback(fn api.Function, l live, args ...uint64) (paused bool,
 // ID returns the stream's context ID.
 func (s *Stream) ID() uint32 { return s.id }
 
+// RootID returns the ID of the root context the stream belongs to: the
+// configuration it started under, which it keeps until it ends.
+func (s *Stream) RootID() uint32 { return s.root.id }
+
 // Forwarding reports whether the request must go to the upstream: false when
-// the plugin sent a local reply.
-func (s *Stream) Forwarding() bool { return s.local == nil && !s.ended }
+// the plugin (or, with [Request.EarlierReply], an earlier filter) answered
+// locally.
+func (s *Stream) Forwarding() bool { return s.local == nil && !s.earlier && !s.ended }
 
 // UpstreamRequest returns the request as it leaves for the upstream, with
 // the plugin's changes to the request headers applied.
@@ -157,7 +186,8 @@ var errPaused = errors.New("host: the plugin paused the stream without a local r
 
 // StartStream starts a stream: proxy_on_context_create(id, root),
 // proxy_on_request_headers, and proxy_on_request_body /
-// proxy_on_request_trailers when the request has them. When it returns
+// proxy_on_request_trailers when the request has them (none of them when
+// an earlier filter answers, see [Request.EarlierReply]). When it returns
 // without error, call [Stream.Finish] (or [Stream.Close]) exactly once.
 func (vm *VM) StartStream(req Request) (*Stream, error) {
 	vm.mu.Lock()
@@ -171,10 +201,11 @@ func (vm *VM) StartStream(req Request) (*Stream, error) {
 	if req.Scheme == "" {
 		req.Scheme = "http"
 	}
-	s := &Stream{vm: vm, id: vm.nextID, req: req, reqBody: req.Body}
+	s := &Stream{vm: vm, id: vm.nextID, root: vm.root, req: req, reqBody: req.Body}
 	vm.nextID++
 	vm.streams++
-	m := &headerMap{h: make([]Header, 0, len(req.Headers)+4)}
+	s.root.inFlight++
+	m := &headerMap{h: make([]Header, 0, len(req.Headers)+4), inline: vm.inline(requestInline)}
 	m.h = append(m.h, Header{":authority", req.Authority}, Header{":path", req.Path},
 		Header{":method", req.Method}, Header{":scheme", req.Scheme})
 	for _, kv := range req.Headers {
@@ -184,7 +215,11 @@ func (vm *VM) StartStream(req Request) (*Stream, error) {
 	if req.Trailers != nil {
 		s.reqTrailers = newHeaderMap(req.Trailers, 0)
 	}
-	if err := vm.callLocked(vm.fnContextCreate, uint64(s.id), uint64(vm.rootID)); err != nil {
+	if req.EarlierReply != nil {
+		s.earlier = true
+		return s, nil
+	}
+	if err := vm.callLocked(vm.fnContextCreate, uint64(s.id), uint64(s.root.id)); err != nil {
 		return nil, err
 	}
 	vm.cur = s
@@ -216,6 +251,15 @@ func (vm *VM) StartStream(req Request) (*Stream, error) {
 	return s, nil
 }
 
+// inline returns the inline header set of a map, or nil when the VM keeps
+// repeated lines apart ([WithHeaderMerging]).
+func (vm *VM) inline(set map[string]bool) map[string]bool {
+	if vm.plugin.opts.separate {
+		return nil
+	}
+	return set
+}
+
 func b2u(b bool) uint64 {
 	if b {
 		return 1
@@ -226,10 +270,12 @@ func b2u(b bool) uint64 {
 // Finish runs the response path and ends the stream. With a local reply
 // pending (Forwarding is false) resp is ignored and the local reply is the
 // response; otherwise resp is the upstream's response (nil means 200 without
-// headers). The response headers go through proxy_on_response_headers (and
-// the body and trailers through their callbacks), then proxy_on_done,
-// proxy_on_log and proxy_on_delete run. A local reply sent during the
-// response path replaces the response.
+// headers). Either gets the route's headers ([Request.ResponseHeadersToAdd])
+// as Envoy adds them. The response headers go through
+// proxy_on_response_headers (and the body and trailers through their
+// callbacks), then proxy_on_log, proxy_on_done and proxy_on_delete run. A
+// local reply sent during the response path replaces the response. After an
+// earlier filter's reply, no response callback runs.
 func (s *Stream) Finish(resp *Response) (Result, error) {
 	vm := s.vm
 	vm.mu.Lock()
@@ -243,45 +289,43 @@ func (s *Stream) Finish(resp *Response) (Result, error) {
 	}
 	res := Result{}
 	var r Response
+	route, inline := s.req.ResponseHeadersToAdd, vm.inline(responseInline)
 	switch {
+	case s.earlier:
+		r = *s.req.EarlierReply
+		s.respHeaders = localReplyMap(inline, statusOr200(r.Status), route, r.Headers, r.Body)
 	case s.local != nil:
-		r = s.local.response()
-	case resp != nil:
-		r = *resp
-		res.Forwarded = true
-		s.forwarded = true
+		r = Response{Status: s.local.status, Body: s.local.body}
+		s.respHeaders = localReplyMap(inline, r.Status, route, s.local.headers, r.Body)
 	default:
+		if resp != nil {
+			r = *resp
+		}
 		res.Forwarded = true
 		s.forwarded = true
-	}
-	if r.Status == 0 {
-		r.Status = 200
-	}
-	s.respHeaders = &headerMap{h: make([]Header, 0, len(r.Headers)+9)}
-	s.respHeaders.h = append(s.respHeaders.h, Header{":status", strconv.Itoa(r.Status)})
-	for _, kv := range r.Headers {
-		s.respHeaders.add(kv.Name, kv.Value)
+		s.respHeaders = responseMap(inline, statusOr200(r.Status), route, r.Headers)
 	}
 	if r.Trailers != nil {
 		s.respTrailers = newHeaderMap(r.Trailers, 0)
 	}
 	s.respBody = r.Body
-	localBefore := s.local
-	vm.cur, s.inResponse = s, true
-	err := s.runResponse(r)
-	vm.cur, s.inResponse = nil, false
-	if err != nil {
-		s.ended = true
-		return Result{}, err
-	}
-	if s.local != localBefore {
-		// A local reply sent on the response path replaces the response.
-		lr := s.local.response()
-		s.respHeaders = newHeaderMap(append([]Header{{":status", strconv.Itoa(lr.Status)}}, lr.Headers...), 0)
-		s.respBody = lr.Body
-	}
-	if s.local != nil {
-		res.LocalReply, res.Details = true, s.local.details
+	if !s.earlier {
+		localBefore := s.local
+		vm.cur, s.inResponse = s, true
+		err := s.runResponse(r)
+		vm.cur, s.inResponse = nil, false
+		if err != nil {
+			s.ended = true
+			return Result{}, err
+		}
+		if s.local != localBefore {
+			// A local reply sent on the response path replaces the response.
+			s.respHeaders = localReplyMap(inline, s.local.status, route, s.local.headers, s.local.body)
+			s.respBody = s.local.body
+		}
+		if s.local != nil {
+			res.LocalReply, res.Details = true, s.local.details
+		}
 	}
 	if err := s.end(); err != nil {
 		return Result{}, err
@@ -326,25 +370,41 @@ func (s *Stream) runResponse(r Response) error {
 	return nil
 }
 
-// end runs proxy_on_done, proxy_on_log and proxy_on_delete.
+// end runs proxy_on_log, then proxy_on_done and proxy_on_delete, in
+// Envoy's order: the connection manager's doDeferredStreamDestroy writes the
+// access logs (the plugin's Context::log, which calls proxy_on_log) before
+// it destroys the filters (Context::onDestroy: proxy_on_done, then
+// proxy_on_delete). proxy_on_done's answer is ignored for a stream, as
+// there.
 func (s *Stream) end() error {
 	vm := s.vm
 	s.ended = true
-	vm.cur = s
-	defer func() { vm.cur, s.inLog = nil, false }()
-	if _, err := vm.call1(vm.fnDone, uint64(s.id)); err != nil {
-		return err
+	if s.earlier {
+		// Envoy creates the context of a stream an earlier filter answered
+		// only to log it (Context::log calls onCreate).
+		if err := vm.callLocked(vm.fnContextCreate, uint64(s.id), uint64(s.root.id)); err != nil {
+			return err
+		}
 	}
+	vm.cur = s
+	defer func() { vm.cur, s.inLog, s.live = nil, false, 0 }()
 	s.inLog, s.live = true, liveLog
 	if err := vm.callLocked(vm.fnLog, uint64(s.id)); err != nil {
 		return err
 	}
 	s.inLog, s.live = false, 0
-	return vm.callLocked(vm.fnDelete, uint64(s.id))
+	if _, err := vm.call1(vm.fnDone, uint64(s.id)); err != nil {
+		return err
+	}
+	if err := vm.callLocked(vm.fnDelete, uint64(s.id)); err != nil {
+		return err
+	}
+	vm.cur = nil
+	return vm.streamEnded(s.root)
 }
 
 // Close ends a stream that will not be finished (the downstream went away):
-// proxy_on_done, proxy_on_log and proxy_on_delete, as Envoy does on a
+// proxy_on_log, proxy_on_done and proxy_on_delete, as Envoy does on a
 // reset. Closing an ended stream does nothing.
 func (s *Stream) Close() error {
 	s.vm.mu.Lock()
@@ -359,27 +419,12 @@ func (s *Stream) Close() error {
 	return s.end()
 }
 
-// response builds the local reply as Envoy's sendLocalReply does.
-func (l *localReply) response() Response { return LocalReply(l.status, l.headers, l.body) }
-
-// LocalReply is what the client receives when a filter answers locally, as
-// Envoy's sendLocalReply builds it: the status, the filter's headers, then
-// content-length and content-type: text/plain when there is a body.
-func LocalReply(status int, headers []Header, body []byte) Response {
-	h := append([]Header(nil), headers...)
-	if len(body) > 0 {
-		h = append(h, Header{"content-length", strconv.Itoa(len(body))})
-		hasType := false
-		for _, kv := range headers {
-			if strings.EqualFold(kv.Name, "content-type") {
-				hasType = true
-			}
-		}
-		if !hasType {
-			h = append(h, Header{"content-type", "text/plain"})
-		}
+// statusOr200 is the status of a response whose Status may be 0 (200).
+func statusOr200(status int) int {
+	if status == 0 {
+		return 200
 	}
-	return Response{Status: status, Headers: h, Body: body}
+	return status
 }
 
 // RoundTrip runs one whole stream, as a client sees it: [VM.StartStream],

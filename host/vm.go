@@ -57,18 +57,22 @@ type VM struct {
 	fnDone, fnLog, fnDelete                           api.Function
 	stack                                             [3]uint64
 	allocStack                                        [1]uint64
-	rootID, nextID                                    uint32
+	root                                              *root   // the root context new streams start under
+	roots                                             []*root // every root context created, in order
+	nextID                                            uint32
+	reconfigs                                         int
 	configured, configureCalled                       bool
 	initializing                                      bool
 	allocDepth                                        int
-	inConfigure, inVMStart                            bool
+	inConfigure                                       bool
 	pluginConfig                                      []byte
 	cur                                               *Stream
 	failed                                            error
 	logs                                              []LogEntry
 	dropped                                           int
-	metrics                                           []*metric
-	metricIDs                                         map[string]uint32
+	metrics                                           []*metric          // one per name and kind
+	metricIDs                                         []*metric          // by metric ID - 1
+	metricNames                                       map[string]*metric // by kind and name
 	violations                                        []Violation
 	pollCalls                                         atomic.Uint64
 	tickPeriod                                        uint32
@@ -97,7 +101,7 @@ func New(ctx context.Context, wasm []byte, opts ...Option) (*VM, error) {
 // module exports one, as Envoy does) under the restricted-callback rules.
 // The returned VM still needs [VM.Configure].
 func (p *Plugin) NewVM(ctx context.Context) (*VM, error) {
-	vm := &VM{plugin: p, rootID: 1, nextID: 2, metricIDs: map[string]uint32{}}
+	vm := &VM{plugin: p, nextID: 1, metricNames: map[string]*metric{}}
 	vm.ctx = context.WithValue(ctx, vmKey{}, vm)
 	mod, err := p.runtime.InstantiateModule(vm.ctx, p.compiled,
 		wazero.NewModuleConfig().WithName("").WithStartFunctions())
@@ -121,7 +125,7 @@ func (p *Plugin) NewVM(ctx context.Context) (*VM, error) {
 	vm.initializing = true
 	start := f("_initialize")
 	if start == nil {
-		start = f("_start") // a WASI command: proc_exit at its end fails, as in Envoy
+		start = f("_start") // a WASI command: proc_exit at its end is restricted there, as in Envoy
 	}
 	err = vm.callLocked(start)
 	if err == nil {
@@ -146,7 +150,7 @@ func (vm *VM) Close(ctx context.Context) error {
 }
 
 // callLocked calls a guest export with the VM locked. A guest trap (a
-// restricted-callback violation, a panic, proc_exit) kills the VM: every
+// restricted-callback violation, a Go fatal error) kills the VM: every
 // later call fails with the same error, as the VM is gone in Envoy too.
 func (vm *VM) callLocked(fn api.Function, args ...uint64) error {
 	_, err := vm.call1(fn, args...)
@@ -160,19 +164,24 @@ func (vm *VM) call1(fn api.Function, args ...uint64) (uint64, error) {
 	if fn == nil {
 		return 0, nil
 	}
+	if trace := vm.plugin.opts.trace; trace != nil {
+		var id uint32
+		if len(args) > 0 {
+			id = uint32(args[0])
+		}
+		trace(vm, exportName(fn), id)
+	}
 	st := vm.stack[:]
 	copy(st, args)
 	before, logsBefore := len(vm.violations), len(vm.logs)
 	if err := fn.CallWithStack(vm.ctx, st); err != nil {
-		name := fn.Definition().Name()
-		if names := fn.Definition().ExportNames(); len(names) > 0 {
-			name = names[0]
-		}
+		name := exportName(fn)
 		// What the guest wrote to stderr while dying (a Go "fatal error").
 		var stderr strings.Builder
 		for _, e := range vm.logs[min(logsBefore, len(vm.logs)):] {
 			if e.Level == LogError {
 				stderr.WriteString(e.Message)
+				stderr.WriteByte('\n')
 			}
 		}
 		if msg := strings.Join(strings.Fields(stderr.String()), " "); msg != "" {
@@ -191,39 +200,62 @@ func (vm *VM) call1(fn api.Function, args ...uint64) (uint64, error) {
 	return st[0], nil
 }
 
-// Configure creates the root context (proxy_on_context_create(root, 0) and
-// proxy_on_vm_start, the first time) and calls proxy_on_configure with
-// config as the plugin configuration (buffer type 7). A false result is
-// returned as an error wrapping [ErrConfigRefused]; the plugin's reasons are
-// in its logs (usually [LogCritical]). Configure may be called once.
+// exportName returns the name under which fn is exported.
+func exportName(fn api.Function) string {
+	if names := fn.Definition().ExportNames(); len(names) > 0 {
+		return names[0]
+	}
+	return fn.Definition().Name()
+}
+
+// Configure creates the VM's first root context and configures it:
+// proxy_on_context_create(root, 0), proxy_on_vm_start and proxy_on_configure
+// with config as the plugin configuration (buffer type 7). A false result
+// is returned as an error wrapping [ErrConfigRefused]; the plugin's reasons
+// are in its logs (usually [LogCritical]). Configure may be called once; a
+// later configuration goes through [VM.Reconfigure].
 func (vm *VM) Configure(config []byte) error {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
 	if vm.configureCalled {
-		return errors.New("host: Configure called twice; create a new VM")
+		return errors.New("host: Configure called twice; use Reconfigure, or create a new VM")
 	}
 	vm.configureCalled = true
-	if err := vm.callLocked(vm.fnContextCreate, uint64(vm.rootID), 0); err != nil {
-		return err
-	}
-	vm.inVMStart = true
-	ok, err := vm.call1(vm.fnVMStart, uint64(vm.rootID), uint64(len(vm.plugin.opts.vmConfig)))
-	vm.inVMStart = false
+	r, err := vm.startRoot(config)
 	if err != nil {
 		return err
+	}
+	vm.root, vm.configured = r, true
+	return nil
+}
+
+// startRoot creates a root context under the next context ID and
+// configures it, as proxy-wasm-cpp-host's WasmBase::start and configure do
+// for every plugin configuration: proxy_on_context_create(id, 0),
+// proxy_on_vm_start (again for every root: ContextBase::onStart calls it),
+// proxy_on_configure.
+func (vm *VM) startRoot(config []byte) (*root, error) {
+	r := &root{id: vm.nextID}
+	vm.nextID++
+	vm.roots = append(vm.roots, r)
+	if err := vm.callLocked(vm.fnContextCreate, uint64(r.id), 0); err != nil {
+		return nil, err
+	}
+	ok, err := vm.call1(vm.fnVMStart, uint64(r.id), uint64(len(vm.plugin.opts.vmConfig)))
+	if err != nil {
+		return nil, err
 	}
 	if vm.fnVMStart != nil && uint32(ok) == 0 {
-		return errors.New("host: proxy_on_vm_start returned false (Envoy fails the VM)")
+		return nil, errors.New("host: proxy_on_vm_start returned false (Envoy fails the VM)")
 	}
 	vm.inConfigure, vm.pluginConfig = true, config
-	ok, err = vm.call1(vm.fnConfigure, uint64(vm.rootID), uint64(len(config)))
+	ok, err = vm.call1(vm.fnConfigure, uint64(r.id), uint64(len(config)))
 	vm.inConfigure, vm.pluginConfig = false, nil
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if vm.fnConfigure != nil && uint32(ok) == 0 {
-		return ErrConfigRefused
+		return nil, ErrConfigRefused
 	}
-	vm.configured = true
-	return nil
+	return r, nil
 }

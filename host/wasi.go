@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/sys"
 )
 
 // WASI errno values Envoy's host answers with.
@@ -34,7 +34,7 @@ var wasiFuncs = []hostFunc{
 	// https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-sched_yield---result-errno
 	{name: "sched_yield", fn: func(_ *VM, s []uint64) { s[0] = errnoSuccess }},
 	// https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-proc_exitrval-exitcode
-	// Envoy treats it as a fatal error of the VM.
+	// Only logged, and the guest goes on: see wasiProcExit.
 	{name: "proc_exit", names: []string{"rval"}, fn: wasiProcExit},
 	// https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-args_getargv-pointerpointeru8-argv_buf-pointeru8---result-errno
 	{name: "args_get", names: []string{"argv", "argv_buf"}, allowInit: true, fn: func(_ *VM, s []uint64) { s[0] = errnoSuccess }},
@@ -47,7 +47,8 @@ var wasiFuncs = []hostFunc{
 	// https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-environ_sizes_get---resultsize-size-errno
 	{name: "environ_sizes_get", names: []string{"result.environc", "result.environv_len"}, allowInit: true, fn: wasiZeroSizes},
 	// https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_writefd-fd-iovs-ciovec_array---resultsize-errno
-	// stdout is logged at info, stderr at error; other descriptors are EBADF.
+	// stdout is logged at info, stderr at error, one trailing newline
+	// stripped; other descriptors are EBADF.
 	{name: "fd_write", names: []string{"fd", "iovs", "iovs_len", "result.nwritten"}, allowInit: true, allowAlloc: true, fn: wasiFdWrite},
 	// https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-random_getbuf-pointeru8-buf_len-size---result-errno
 	{name: "random_get", names: []string{"buf", "buf_len"}, allowInit: true, fn: wasiRandomGet},
@@ -55,7 +56,8 @@ var wasiFuncs = []hostFunc{
 	// See [WithPollOneoff]; every call is counted.
 	{name: "poll_oneoff", names: []string{"in", "out", "nsubscriptions", "result.nevents"}, fn: wasiPollOneoff},
 	// https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_closefd-fd---result-errno
-	{name: "fd_close", names: []string{"fd"}, fn: func(_ *VM, s []uint64) { s[0] = errnoBadf }},
+	// Only logged, and success: see wasiFdClose.
+	{name: "fd_close", names: []string{"fd"}, fn: wasiFdClose},
 	// https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_fdstat_getfd-fd---resultfdstat-errno
 	{name: "fd_fdstat_get", names: []string{"fd", "result.stat"}, allowInit: true, fn: wasiFdFdstatGet},
 	// https://github.com/WebAssembly/WASI/blob/main/legacy/preview1/docs.md#-fd_fdstat_set_flagsfd-fd-flags-fdflags---result-errno
@@ -87,9 +89,20 @@ func instantiateWASI(ctx context.Context, rt wazero.Runtime) error {
 	return nil
 }
 
-// wasiProcExit kills the VM: Envoy reports an error and fails it.
-func wasiProcExit(vm *VM, s []uint64) {
-	panic(sys.NewExitError(uint32(s[0])))
+// wasiProcExit only logs, as Envoy does: proxy-wasm-cpp-host's
+// wasi_unstable_proc_exit calls context->error("wasi_unstable proc_exit"),
+// and Envoy's Context::error logs the message at trace level (it does not
+// abort, as ContextBase::error would). The call returns, and the guest goes
+// on from there. (During _initialize or _start it is a restricted call,
+// which kills the VM before it gets here: the end of a WASI command.)
+func wasiProcExit(vm *VM, _ []uint64) { vm.log(LogTrace, "wasi_unstable proc_exit") }
+
+// wasiFdClose only logs, and answers success, as Envoy does:
+// wasi_unstable_fd_close calls context->error("wasi_unstable fd_close")
+// (a trace line, see wasiProcExit) and returns 0, whatever the descriptor.
+func wasiFdClose(vm *VM, s []uint64) {
+	vm.log(LogTrace, "wasi_unstable fd_close")
+	s[0] = errnoSuccess
 }
 
 // wasiZeroSizes answers args_sizes_get and environ_sizes_get: none.
@@ -121,7 +134,10 @@ func wasiClockTimeGet(vm *VM, s []uint64) {
 }
 
 // wasiFdWrite logs what the guest writes to stdout (info) or stderr
-// (error).
+// (error), as proxy-wasm-cpp-host's writevImpl does: the buffers of one
+// call make one log line, one trailing newline stripped (so Go's println
+// makes a line, not a line and an empty one), an empty write logs nothing,
+// and the count written includes the newline.
 func wasiFdWrite(vm *VM, s []uint64) {
 	fd, iovs, n, out := uint32(s[0]), uint32(s[1]), uint32(s[2]), uint32(s[3])
 	if fd != 1 && fd != 2 {
@@ -132,19 +148,29 @@ func wasiFdWrite(vm *VM, s []uint64) {
 	for i := range n {
 		ptr, ok1 := vm.mem.ReadUint32Le(iovs + 8*i)
 		size, ok2 := vm.mem.ReadUint32Le(iovs + 8*i + 4)
-		b, ok3 := vm.mem.Read(ptr, size)
-		if !ok1 || !ok2 || !ok3 {
+		if !ok1 || !ok2 {
+			s[0] = errnoFault
+			return
+		}
+		if size == 0 {
+			continue
+		}
+		b, ok := vm.mem.Read(ptr, size)
+		if !ok {
 			s[0] = errnoFault
 			return
 		}
 		msg = append(msg, b...)
 	}
-	level := LogInfo
-	if fd == 2 {
-		level = LogError
+	written := len(msg)
+	if written > 0 {
+		level := LogInfo
+		if fd == 2 {
+			level = LogError
+		}
+		vm.log(level, string(bytes.TrimSuffix(msg, []byte("\n"))))
 	}
-	vm.log(level, string(msg))
-	if !vm.mem.WriteUint32Le(out, uint32(len(msg))) {
+	if !vm.mem.WriteUint32Le(out, uint32(written)) {
 		s[0] = errnoFault
 		return
 	}

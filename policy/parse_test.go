@@ -118,6 +118,7 @@ var invalidConfigs = []struct {
 
 	// Rules.
 	{desc: "duplicate rule names", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"api"},{"name":"api"}]}`, want: []problem{{"rules[1].name", policy.ProblemDuplicateName}}},
+	{desc: "rule names one metric series apart", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a-b","match":{"paths":["/x"]}},{"name":"c"},{"name":"a_b"}]}`, want: []problem{{"rules[2].name", policy.ProblemDuplicateName}}},
 	{desc: "rule without a name", input: `{"allowed_origins":["https://a.example"],"rules":[{"match":{"paths":["/x"]}}]}`, want: []problem{{"rules[0]", policy.ProblemMissing}}},
 	{desc: "rule name unfit for metrics", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"my api"}]}`, want: []problem{{"rules[0].name", policy.ProblemInvalidName}}},
 	{desc: "path without slash", input: `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"paths":["api"]}}]}`, want: []problem{{"rules[0].match.paths[0]", policy.ProblemInvalidMatch}}},
@@ -213,6 +214,8 @@ func TestError_goldenMessages(t *testing.T) {
 		{`{"allowed_origins":["https://example.com:443"]}`, `cors: allowed_origins[0]: "https://example.com:443": the default port must be elided`},
 		{`{"allowed_origins":["*"],"allow_credentials":true}`, `cors: allowed_origins[0]: "*": for security reasons, any origin cannot be combined with allow_credentials: list the allowed origins`},
 		{`{"allowed_origins":["https://a.example"],"alow_credentials":true}`, `cors: alow_credentials: unknown key (did you mean "allow_credentials"?)`},
+		{`{"allowed_origins":["https://a.example"],"rules":[{"name":"web-app","match":{"paths":["/x"]}},{"name":"web_app"}]}`,
+			`cors: rules[1].name: "web_app": its metrics would be counted with those of rule "web-app" (at rules[0].name): Envoy exports both as cors_web_app_*, since Prometheus names turn '-' into '_'; rename one`},
 	}
 	for _, tc := range cases {
 		_, err := policy.Parse([]byte(tc.input))
@@ -248,6 +251,9 @@ var validConfigs = []struct {
 		{"name":"public","match":{"path_prefixes":["/public/"],"methods":["GET"]},"allowed_origins":["*"],"allow_credentials":false},
 		{"name":"api","match":{"hosts":["api.example.com","*.api.example.com"],"paths":["/v1/orders"],"path_regexes":["^/v1/items/[0-9]+$"],"route_names":["orders"]},"allowed_methods":["PUT"]},
 		{"name":"rest"}]}`},
+	{"rule names distinct in Prometheus", `{"allowed_origins":["https://a.example"],"rules":[
+		{"name":"a-b","match":{"paths":["/1"]}},{"name":"ab","match":{"paths":["/2"]}},{"name":"a_b_c","match":{"paths":["/3"]}},
+		{"name":"A-b","match":{"paths":["/4"]}},{"name":"internal","match":{"paths":["/5"]}},{"name":"x_preflight"}]}`},
 }
 
 func TestParse_acceptsValidConfigs(t *testing.T) {

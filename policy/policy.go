@@ -149,7 +149,8 @@ func (d *decoder) rules(v gjson.Result) []source {
 		return nil
 	}
 	var sources []source
-	names := map[string]string{}
+	names := map[string]string{}  // rule name → its path
+	series := map[string]string{} // metricSeries(name) → the first name with it
 	i := 0
 	v.ForEach(func(_, rv gjson.Result) bool {
 		path := index("rules", i)
@@ -163,10 +164,18 @@ func (d *decoder) rules(v gjson.Result) []source {
 				hasName = true
 				if s, ok := d.str(v, p); ok {
 					if validRuleName(s) {
+						key := metricSeries(s)
 						if prev, dup := names[s]; dup {
 							d.errs.add(p, ProblemDuplicateName, s, "duplicate rule name (also at "+prev+")")
+						} else if other, clash := series[key]; clash {
+							d.errs.add(p, ProblemDuplicateName, s, "its metrics would be counted with those of rule "+
+								Quote(other)+" (at "+names[other]+"): Envoy exports both as cors_"+key+"_*, since Prometheus names turn '-' into '_'; rename one")
+						} else {
+							series[key] = s
 						}
-						names[s] = p
+						if _, dup := names[s]; !dup {
+							names[s] = p
+						}
 						src.name = s
 					} else {
 						d.errs.add(p, ProblemInvalidName, s, "a rule name is 1 to 64 letters, digits, '-' or '_' (it names metrics)")
@@ -191,6 +200,16 @@ func (d *decoder) rules(v gjson.Result) []source {
 	}
 	return sources
 }
+
+// metricSeries returns a rule name as it appears in the names of its
+// metrics once Envoy exports them to Prometheus. The plugin defines
+// cors.<rule>.<outcome>; Envoy prefixes it with the wasmcustom. namespace,
+// and its Prometheus output strips the namespace and turns every character
+// outside [a-zA-Z0-9_] into '_' (PrometheusStatsFormatter::sanitizeName),
+// so rules a-b and a_b would count into one series. No outcome name ends
+// with '_' and another outcome's name, so equal series mean equal results
+// here.
+func metricSeries(name string) string { return strings.ReplaceAll(name, "-", "_") }
 
 func validRuleName(s string) bool {
 	if s == "" || len(s) > maxRuleName {

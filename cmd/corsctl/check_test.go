@@ -53,6 +53,16 @@ func TestCheck(t *testing.T) {
 			wantOut: []string{"1 rule (default)"},
 		},
 		{
+			desc:   "rule names whose metrics collide in Prometheus",
+			config: `{"allowed_origins": ["https://app.example.com"], "rules": [{"name": "web-app", "match": {"paths": ["/a"]}}, {"name": "web_app"}]}`,
+			want:   1,
+			wantErr: []string{`cors: rules[1].name: "web_app": its metrics would be counted with those of rule "web-app" (at rules[0].name)`,
+				"cors_web_app_*"},
+			errLines:   1,
+			noStdout:   true,
+			prefixCors: true,
+		},
+		{
 			desc:       "every error, one per line",
 			config:     `{"allowed_origins": ["*"], "allow_credentials": true, "max_age_seconds": 99999, "foo": 1}`,
 			want:       1,

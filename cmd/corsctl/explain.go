@@ -47,6 +47,7 @@ type explainFlags struct {
 	headers                                        headerFlags
 	upstreamStatus                                 int
 	upstreamHeaders                                headerFlags
+	routeHeaders                                   headerFlags // the route's response_headers_to_add
 	json                                           bool
 	credentials                                    bool
 }
@@ -70,6 +71,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.upstreamStatus, "upstream-status", 200, "the status of the upstream's response, for a forwarded request")
 	fs.Var(&f.upstreamHeaders, "upstream-header", "a header of the upstream's response \"Name: value\", repeatable")
 	fs.BoolVar(&f.credentials, "credentials", false, "the page sends credentials (fetch's credentials: \"include\"); a Cookie header implies it")
+	fs.Var(&f.routeHeaders, "route-header", "a header the route adds to every response (Envoy's response_headers_to_add, appended) \"Name: value\", repeatable")
 	fs.BoolVar(&f.json, "json", false, "print what the client receives as one replay output line, with \"rule\" and \"verdict\"")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -113,32 +115,50 @@ type effectLine struct {
 }
 
 // effect returns what the client receives, as replay reports it through
-// the real plugin: a local reply as Envoy builds it, or the upstream's
-// response with the decision's edits.
+// the real plugin: a local reply as Envoy builds it (the route's headers
+// first), or the upstream's response (the route's headers after), each
+// with the decision's edits.
 func effect(f *explainFlags, d *policy.Decision) effectLine {
-	var hs []policy.Header
 	out := effectLine{Forwarded: true, Status: f.upstreamStatus, Rule: d.Rule, Verdict: verdict(d.Outcome)}
+	var route []host.HeaderToAdd
+	for _, h := range f.routeHeaders {
+		route = append(route, host.HeaderToAdd{Name: h.Name, Value: h.Value})
+	}
+	hs := f.upstreamHeaders
+	if route != nil {
+		hs = fromHost(host.RouteResponse(host.Response{Status: f.upstreamStatus, Headers: toHost(f.upstreamHeaders)}, route).Headers)
+	}
+	var e policy.Edits
 	switch {
 	case d.Enforced() && d.Action == policy.Respond:
-		hostHeaders := make([]host.Header, 0, 8)
-		for _, h := range d.Reply(nil) {
-			hostHeaders = append(hostHeaders, host.Header{Name: h.Name, Value: h.Value})
-		}
-		r := host.LocalReply(d.Status, hostHeaders, []byte(d.Body))
+		r := host.RouteLocalReply(d.Status, route, toHost(d.Reply(nil)), []byte(d.Body))
 		out.Forwarded, out.Status = false, r.Status
-		for _, h := range r.Headers {
-			hs = append(hs, policy.Header{Name: h.Name, Value: h.Value})
-		}
+		hs = fromHost(r.Headers)
+		d.LocalReply(hs, &e)
+		hs = e.Apply(hs)
 	case d.Enforced():
-		var e policy.Edits
-		d.Response(f.upstreamHeaders, &e)
-		hs = e.Apply(f.upstreamHeaders)
-	default:
-		hs = f.upstreamHeaders
+		d.Response(hs, &e)
+		hs = e.Apply(hs)
 	}
 	out.Headers = make([][2]string, 0, len(hs))
 	for _, h := range hs {
 		out.Headers = append(out.Headers, [2]string{strings.ToLower(h.Name), h.Value})
+	}
+	return out
+}
+
+func toHost(hs []policy.Header) []host.Header {
+	out := make([]host.Header, len(hs))
+	for i, h := range hs {
+		out[i] = host.Header{Name: h.Name, Value: h.Value}
+	}
+	return out
+}
+
+func fromHost(hs []host.Header) []policy.Header {
+	out := make([]policy.Header, len(hs))
+	for i, h := range hs {
+		out[i] = policy.Header{Name: h.Name, Value: h.Value}
 	}
 	return out
 }
@@ -266,6 +286,10 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 		// Envoy adds these to a local reply with a body.
 		fmt.Fprintf(w, "  content-type: text/plain\n  content-length: %d\n", len(d.Body))
 		fmt.Fprintf(w, "body:      %q\n", d.Body)
+	}
+	if len(f.routeHeaders) > 0 && d.Enforced() {
+		fmt.Fprintln(w, "route:     Envoy adds the route's response headers first; the filter removes every")
+		fmt.Fprintln(w, "           Access-Control-* header that is not one of the above (see -json)")
 	}
 	if d.Kind != policy.Preflight && r.Method == "OPTIONS" && len(r.Origin) > 0 && len(r.ACRM) == 0 {
 		fmt.Fprintln(w, "note:      an OPTIONS request is a preflight only with an Access-Control-Request-Method header;")

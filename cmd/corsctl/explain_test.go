@@ -32,6 +32,14 @@ func TestExplain(t *testing.T) {
 			},
 		},
 		{
+			desc: "a route that adds CORS headers to the local reply",
+			args: []string{"CONFIG", "-origin", "http://localhost:8081", "-method", "OPTIONS",
+				"-header", "Access-Control-Request-Method: POST", "-path", "/api/app/orders",
+				"-route-header", "Access-Control-Allow-Origin: *", "-route-header", "x-route: 1", "-json"},
+			wantOut: []string{`"forwarded":false,"status":204`, `["access-control-allow-origin","http://localhost:8081"]`, `["x-route","1"]`},
+			notOut:  []string{`"*"`, `*,`},
+		},
+		{
 			desc: "flags before the config",
 			args: []string{"-origin", "https://evil.example", "-method", "OPTIONS",
 				"-header", "Access-Control-Request-Method: POST", "-path", "/api/app/orders", "CONFIG"},

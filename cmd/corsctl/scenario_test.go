@@ -28,6 +28,9 @@ func TestScenarios(t *testing.T) {
 			for _, h := range s.Upstream.Headers {
 				f.upstreamHeaders = append(f.upstreamHeaders, policy.Header{Name: h[0], Value: h[1]})
 			}
+			for _, h := range s.RouteHeaders {
+				f.routeHeaders = append(f.routeHeaders, policy.Header{Name: h[0], Value: h[1]})
+			}
 			d := p.Decide(f.request())
 			e := effect(&f, &d)
 			got := make([]scenario.Header, len(e.Headers))

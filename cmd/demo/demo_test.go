@@ -294,8 +294,8 @@ func TestPageConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if path == demo || !strings.Contains(string(data), `"http://localhost:9081"`) || strings.Contains(string(data), defaultPageOrigin) {
-		t.Errorf("%s:\n%s\nwant a copy allowing http://localhost:9081 instead", path, data)
+	if path == demo || !strings.Contains(string(data), `"`+defaultPageOrigin+`", "http://localhost:9081"`) {
+		t.Errorf("%s:\n%s\nwant a copy allowing http://localhost:9081 too", path, data)
 	}
 	cleanup()
 	if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {

@@ -288,8 +288,9 @@ const defaultPageOrigin = "http://localhost:8081"
 
 // pageConfig returns the configuration file the gateway runs: config
 // itself, or, when the page is served on another origin (make run
-// PAGE_PORT=...), a copy in a temporary directory where the allowed origin
-// http://localhost:8081 is the page's. cleanup removes the copy.
+// PAGE_PORT=...), a copy in a temporary directory that allows the page's
+// origin beside http://localhost:8081 (which curl examples and the Envoy
+// smoke test still use). cleanup removes the copy.
 func pageConfig(config, pageOrigin string) (path string, cleanup func(), err error) {
 	nothing := func() {}
 	if pageOrigin == defaultPageOrigin {
@@ -308,7 +309,7 @@ func pageConfig(config, pageOrigin string) (path string, cleanup func(), err err
 		return "", nothing, err
 	}
 	path = filepath.Join(dir, filepath.Base(config))
-	data = bytes.ReplaceAll(data, quoted, []byte(`"`+pageOrigin+`"`))
+	data = bytes.ReplaceAll(data, quoted, []byte(`"`+defaultPageOrigin+`", "`+pageOrigin+`"`))
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		os.RemoveAll(dir)
 		return "", nothing, err

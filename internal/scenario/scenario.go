@@ -28,6 +28,10 @@ type Scenario struct {
 	Method, Scheme, Authority, Path string
 	Headers                         []Header
 	Route                           string // Envoy's xds.route_name; "" for none
+	// RouteHeaders are the route's response_headers_to_add, each appended
+	// (Envoy's default append_action): Envoy adds them to the upstream's
+	// response, and to a local reply before the replying filter's headers.
+	RouteHeaders []Header
 
 	// Upstream is what the upstream (or a later filter's local reply)
 	// answers when the request is forwarded.
@@ -174,6 +178,23 @@ var All = []Scenario{
 		Authority: "api.example.com", Path: "/", Headers: []Header{{"origin", app}}},
 		true, 200, "default", "ALLOWED", acao, acac, aceh, varyOrigin),
 
+	// A route that adds CORS headers (response_headers_to_add) meets the
+	// filter: on the plugin's own replies and on forwarded responses, only
+	// the plugin's CORS headers reach the client.
+	routed(with(preflight("a route's ACAO on an allowed preflight", Credentialed, "/", app, "PUT", Header{"access-control-request-headers", "x-csrf-token"}),
+		false, 204, "default", "ALLOWED", acao, acac, Header{"access-control-allow-methods", "PUT"},
+		Header{"access-control-allow-headers", "x-csrf-token"}, Header{"access-control-max-age", "600"}, varyPreflight, Header{"x-route", "1"}),
+		Header{"Access-Control-Allow-Origin", "*"}, Header{"access-control-max-age", "86400"}, Header{"x-route", "1"}),
+	routed(with(preflight("a route's ACAO on a denied preflight", Credentialed, "/", evil, "PUT"),
+		false, 403, "default", "DENIED", append([]Header{varyPreflight}, denied403...)...),
+		Header{"access-control-allow-origin", "*"}),
+	routed(with(get("a route's ACAO on a rejected request", Rules, "/orders/7", Header{"origin", evil}),
+		false, 403, "writes", "DENIED", append([]Header{varyOrigin}, rejected403...)...),
+		Header{"access-control-allow-origin", "*"}, Header{"access-control-allow-credentials", "true"}),
+	routed(with(get("a route's ACAO on a forwarded request", Credentialed, "/", Header{"origin", app}),
+		true, 200, "default", "ALLOWED", acao, acac, aceh, varyOrigin),
+		Header{"access-control-allow-origin", "*"}),
+
 	// Origin regexes, compiled by the plugin's own engine.
 	with(preflight("an origin regex with a port", Regexes, "/", "https://www.example.com:8443", "PUT"),
 		false, 204, "default", "ALLOWED", Header{"access-control-allow-origin", "https://www.example.com:8443"},
@@ -201,6 +222,10 @@ var counters = map[string]string{
 	"a path regex selects the rule":                         "cors.items.preflight_allowed",
 	"an origin regex and a suffix attack":                   "cors.default.preflight_denied_origin",
 	"match.hosts ignores case, a trailing dot and the port": "cors.admin.preflight_denied_origin",
+	"a route's ACAO on an allowed preflight":                "cors.default.upstream_cors_overridden",
+	"a route's ACAO on a denied preflight":                  "cors.default.upstream_cors_overridden",
+	"a route's ACAO on a rejected request":                  "cors.writes.upstream_cors_overridden",
+	"a route's ACAO on a forwarded request":                 "cors.default.upstream_cors_overridden",
 }
 
 func init() {
@@ -218,6 +243,9 @@ func up(s Scenario, status int, headers ...Header) Scenario {
 	s.Upstream = Response{Status: status, Headers: headers}
 	return s
 }
+
+// routed puts s on a route whose response_headers_to_add are headers.
+func routed(s Scenario, headers ...Header) Scenario { s.RouteHeaders = headers; return s }
 
 func (s Scenario) at(authority string) Scenario { s.Authority = authority; return s }
 
