@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/corsfilter/corsfilter/policy"
 	"io"
 	"strings"
 )
@@ -91,44 +92,5 @@ func configArg(fs *flag.FlagSet, pos []string, flagValue string, stderr io.Write
 	return "", false
 }
 
-// closest returns the candidate nearest to s by edit distance, when it is
-// near enough to be a likely typo; "" otherwise.
-func closest(s string, candidates []string) string {
-	best, bestDist := "", 3
-	if len(s) <= 3 {
-		bestDist = 2
-	}
-	for _, c := range candidates {
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Damerau-Levenshtein distance (optimal string
-// alignment): insertions, deletions, substitutions and transpositions of
-// adjacent bytes.
-func editDistance(a, b string) int {
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
-}
+// closest returns the candidate nearest to s, when it is a likely typo.
+func closest(s string, candidates []string) string { return policy.Closest(s, candidates) }
