@@ -479,3 +479,35 @@ func TestDecision_detach(t *testing.T) {
 }
 
 func unsafeString(b []byte) string { return unsafe.String(&b[0], len(b)) }
+
+// TestRequest_AddHeader_names checks that AddHeader records exactly the
+// names it documents, in any ASCII case, and nothing that merely resembles
+// them: each recorded name, upper-cased, with one byte changed, or one byte
+// longer or shorter.
+func TestRequest_AddHeader_names(t *testing.T) {
+	recorded := []string{":method", ":scheme", ":authority", ":path", "origin", "access-control-request-method",
+		"access-control-request-headers", "access-control-request-private-network", "sec-fetch-site", "x-forwarded-proto"}
+	fields := func(r *policy.Request) []string {
+		return []string{r.Method, r.Scheme, r.Authority, r.Path, strings.Join(r.Origin, "|"), strings.Join(r.ACRM, "|"),
+			strings.Join(r.ACRH, "|"), strings.Join(r.ACRPN, "|"), r.SecFetchSite, r.ForwardedProto}
+	}
+	for i, name := range recorded {
+		variants := map[string]bool{name: true, strings.ToUpper(name): true, name + "x": false, name[1:]: false}
+		for j := range len(name) {
+			for _, c := range []byte{name[j] ^ 0x20, name[j] + 1, name[j] &^ 0x20} {
+				v := name[:j] + string(c) + name[j+1:]
+				variants[v] = strings.ToLower(v) == name
+			}
+		}
+		for v, want := range variants {
+			var r policy.Request
+			r.AddHeader(v, "https")
+			got := fields(&r)
+			for k, f := range got {
+				if wantF := k == i && want; (f != "") != wantF {
+					t.Errorf("AddHeader(%q): field %d = %q; want recorded %v", v, k, f, wantF)
+				}
+			}
+		}
+	}
+}
