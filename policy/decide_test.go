@@ -402,6 +402,12 @@ func TestMergeVary(t *testing.T) {
 		want     string
 	}{
 		{nil, "Origin", "Origin"},
+		{nil, varyPreflight, varyPreflight},
+		{nil, " Origin ,, Accept", "Origin, Accept"},
+		{nil, "Origin,Accept", "Origin, Accept"},
+		{nil, "Origin,  Accept", "Origin, Accept"},
+		{nil, "Origin, ", "Origin"},
+		{nil, "", ""},
 		{[]string{"Accept-Encoding"}, "Origin", "Accept-Encoding, Origin"},
 		{[]string{"accept-encoding, origin"}, "Origin", "accept-encoding, origin"},
 		{[]string{"Accept-Encoding", "Origin"}, varyPreflight, "Accept-Encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
@@ -429,6 +435,31 @@ func TestMergeVary(t *testing.T) {
 	}
 }
 
+// TestMergeVary_tokensAlone checks MergeVary without an upstream Vary, which
+// returns the tokens themselves when they read as it writes, on every list
+// of up to 7 bytes over letters, commas, spaces and tabs.
+func TestMergeVary_tokensAlone(t *testing.T) {
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		var members []string
+		for _, m := range strings.Split(prefix, ",") {
+			if m = strings.Trim(m, " \t"); m != "" {
+				members = append(members, m)
+			}
+		}
+		if got, want := policy.MergeVary(nil, prefix), strings.Join(members, ", "); got != want {
+			t.Errorf("MergeVary(nil, %q) = %q; want %q", prefix, got, want)
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range []string{"a", "B", ",", " ", "\t"} {
+			gen(prefix+c, n-1)
+		}
+	}
+	gen("", 7)
+}
+
 // varyMembers returns a Vary value of n distinct members.
 func varyMembers(n int) string {
 	members := make([]string, n)
@@ -439,9 +470,10 @@ func varyMembers(n int) string {
 }
 
 func Test_that_MergeVary_does_not_allocate_when_nothing_changes(t *testing.T) {
-	existing := []string{"Accept-Encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
-	if n := testing.AllocsPerRun(100, func() { _ = policy.MergeVary(existing, varyPreflight) }); n != 0 {
-		t.Errorf("MergeVary(%q, %q): %v allocations; want 0", existing, varyPreflight, n)
+	for _, existing := range [][]string{{"Accept-Encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}, nil} {
+		if n := testing.AllocsPerRun(100, func() { _ = policy.MergeVary(existing, varyPreflight) }); n != 0 {
+			t.Errorf("MergeVary(%q, %q): %v allocations; want 0", existing, varyPreflight, n)
+		}
 	}
 }
 
