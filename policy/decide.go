@@ -115,7 +115,8 @@ func (ru *rule) preflight(r *Request, d *Decision) {
 		ru.deny(d, OutcomePreflightDeniedOrigin, reasonMalformedOrigin)
 		return
 	}
-	if !ru.allowsOrigin(origin) {
+	var po parsedOrigin
+	if !ru.allowsOrigin(origin, &po) {
 		ru.deny(d, OutcomePreflightDeniedOrigin, reasonOrigin)
 		return
 	}
@@ -175,15 +176,16 @@ func (ru *rule) actual(r *Request, d *Decision) {
 	d.Vary = ru.varyActual
 	d.Action = Forward
 	origin, ok := singleOrigin(r)
+	var po parsedOrigin // parsed at most once, for patterns and same-origin detection
 	switch {
-	case ok && ru.allowsOrigin(origin):
+	case ok && ru.allowsOrigin(origin, &po):
 		d.Outcome, d.Reason = OutcomeActualAllowed, reasonActualOK
 		ru.addACAO(d, origin)
 		if ru.aceh != "" {
 			d.addHeader(headers.ACEH, ru.aceh)
 		}
 		return
-	case ok && isSameOrigin(r, origin):
+	case ok && isSameOrigin(r, origin, &po):
 		d.Outcome, d.Reason = OutcomeSameOrigin, reasonSameOrigin
 		return
 	case ok:
@@ -212,16 +214,33 @@ func singleOrigin(r *Request) (origin string, ok bool) {
 // terminates TLS, its X-Forwarded-Proto) and authority, or the browser says
 // so with Sec-Fetch-Site (it sends "Origin: null" on some
 // same-origin requests, under Referrer-Policy: no-referrer for example).
-// origin is the request's single Origin value.
+// origin is the request's single Origin value, and po its parse.
 //
 // [Fetch §append a request Origin header]: https://fetch.spec.whatwg.org/#append-a-request-origin-header
-func isSameOrigin(r *Request, origin string) bool {
+func isSameOrigin(r *Request, origin string, po *parsedOrigin) bool {
 	if r.SecFetchSite == "same-origin" {
 		return true
 	}
-	o, ok := origins.Parse(origin)
+	o, ok := po.parse(origin)
 	return ok && (origins.SameOrigin(o, r.Scheme, r.Authority) ||
 		r.ForwardedProto != "" && origins.SameOrigin(o, r.ForwardedProto, r.Authority))
+}
+
+// parsedOrigin is an Origin value parsed on first use: the checks of one
+// request share one parse.
+type parsedOrigin struct {
+	o     origins.Origin
+	state int8 // 0: not yet parsed; 1: parsed; -1: does not parse
+}
+
+func (po *parsedOrigin) parse(origin string) (origins.Origin, bool) {
+	if po.state == 0 {
+		po.state = -1
+		if o, ok := origins.Parse(origin); ok {
+			po.o, po.state = o, 1
+		}
+	}
+	return po.o, po.state > 0
 }
 
 func (ru *rule) addACAO(d *Decision, origin string) {
@@ -235,20 +254,22 @@ func (ru *rule) addACAO(d *Decision, origin string) {
 	}
 }
 
-// allowsOrigin checks an Origin value. Precondition: len(origin) <=
-// origins.MaxLength (see singleOrigin).
-func (ru *rule) allowsOrigin(origin string) bool {
-	if ru.origins != nil && ru.origins.Any() {
+// allowsOrigin checks an Origin value, parsing it into po if patterns or
+// regexes need it. Precondition: len(origin) <= origins.MaxLength (see
+// singleOrigin).
+func (ru *rule) allowsOrigin(origin string, po *parsedOrigin) bool {
+	if ru.origins != nil && ru.origins.ContainsLiteral(origin) {
 		return true
 	}
-	if ru.origins != nil && ru.origins.Contains(origin) {
+	if len(ru.regexes) == 0 && (ru.origins == nil || !ru.origins.HasPatterns()) {
+		return false
+	}
+	o, ok := po.parse(origin)
+	if !ok {
+		return false
+	}
+	if ru.origins != nil && ru.origins.MatchesPattern(origin, o) {
 		return true
-	}
-	if len(ru.regexes) == 0 {
-		return false
-	}
-	if _, ok := origins.Parse(origin); !ok {
-		return false
 	}
 	for _, re := range ru.regexes {
 		if re.MatchString(origin) {

@@ -1,6 +1,7 @@
 package origins
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -133,15 +134,31 @@ func TestSite(t *testing.T) {
 	}
 }
 
+// TestSet checks a small set, searched by comparing strings, and the same
+// set padded with patterns of every kind and other schemes, searched by
+// hashing.
 func TestSet(t *testing.T) {
-	s := NewSet()
-	for _, p := range []string{"https://app.example.com", "https://*.example.org", "https://*.example.net:8443", "https://*.example.io:*", "http://localhost:*"} {
-		pat, err := ParsePattern(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Add(pat)
+	patterns := []string{"https://app.example.com", "https://*.example.org", "https://*.example.net:8443", "https://*.example.io:*", "http://localhost:*"}
+	var padding []string
+	for i := range 2 * fewMax {
+		padding = append(padding, fmt.Sprintf("https://pad%d.example.com", i), fmt.Sprintf("https://*.pad%d.example.dev", i),
+			fmt.Sprintf("https://*.pad%d.example.net:8443", i), fmt.Sprintf("https://*.pad%d.example.io:*", i),
+			fmt.Sprintf("http://pad%d:*", i), fmt.Sprintf("s%d://pad.example.com:*", i))
 	}
+	for _, list := range [][]string{patterns, append(padding, patterns...)} {
+		s := NewSet()
+		for _, p := range list {
+			pat, err := ParsePattern(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Add(pat)
+		}
+		testSet(t, s, len(list))
+	}
+}
+
+func testSet(t *testing.T, s *Set, n int) {
 	cases := map[string]bool{
 		"https://app.example.com":      true,
 		"https://app.example.com:443":  false,
@@ -164,10 +181,17 @@ func TestSet(t *testing.T) {
 		"https://.example.org":         false,
 		"https://a.example.org.evil.x": false,
 		"null":                         false,
+		"https://app.example.con":      false,
+		"https://pad1.example.com":     n > 5,
+		"https://a.pad1.example.dev":   n > 5,
+		"https://pad1.example.dev":     false,
+		"http://pad1:5173":             n > 5,
+		"http://pad1.x:5173":           false,
+		"s3://pad.example.com:1":       n > 5,
 	}
 	for origin, want := range cases {
 		if got := s.Contains(origin); got != want {
-			t.Errorf("Contains(%q) = %v; want %v", origin, got, want)
+			t.Errorf("%d entries: Contains(%q) = %v; want %v", n, origin, got, want)
 		}
 	}
 	s.AddNull()
