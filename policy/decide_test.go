@@ -122,6 +122,17 @@ var decideCases = []struct {
 	}(), want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 204, h(
 		"access-control-allow-origin", "https://app.example.com", "access-control-allow-private-network", "true"),
 		varyPreflight + ", Access-Control-Request-Private-Network", "default"}},
+	// The most headers a decision carries (see maxHeaders).
+	{"every preflight header", `{"allowed_origins":["https://app.example.com"],"allow_credentials":true,"allow_private_network":true,
+		"allowed_methods":["PUT"],"allowed_request_headers":["x-a"],"max_age_seconds":60}`, func() policy.Request {
+		r := preflight("https://app.example.com", "PUT", "x-a")
+		r.ACRPN = []string{"true"}
+		return r
+	}(), want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 204, h(
+		"access-control-allow-origin", "https://app.example.com", "access-control-allow-credentials", "true",
+		"access-control-allow-methods", "PUT", "access-control-allow-headers", "x-a", "access-control-max-age", "60",
+		"access-control-allow-private-network", "true"),
+		varyPreflight + ", Access-Control-Request-Private-Network", "default"}},
 	{"custom preflight status", cfgOptions, preflight("https://app.example.com", "GET"),
 		want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 200, h("access-control-allow-origin", "https://app.example.com"), varyPreflight, "default"}},
 	{"regex origin", cfgRegex, preflight("https://www.example.com", "GET"),

@@ -263,17 +263,29 @@ type Header struct {
 	Value string
 }
 
-// maxHeaders bounds the headers of one decision: ACAO, ACAC, ACAM, ACAH,
-// ACMA, ACAPN or ACEH, and x-cors-debug.
-const maxHeaders = 8
+// maxHeaders bounds the headers of one decision. An allowed preflight has
+// the most: ACAO, ACAC, ACAM, ACAH, ACMA and ACAPN. An actual request has at
+// most ACAO, ACAC and ACEH, and a denied preflight only x-cors-debug.
+const maxHeaders = 6
 
 // Decision is everything the filter needs to act on a request. It is a plain
 // value: deciding allocates nothing, and a Decision may be kept for the
 // response path of the same stream.
+//
+// It is kept small, since Decide returns it by value and the filter copies
+// it into the stream: the small fields share one word.
 type Decision struct {
 	Kind    Kind
 	Action  Action
 	Outcome Outcome
+
+	// ReportOnly is set when the rule's mode is report_only. Action, Status
+	// and headers then say what enforcement would have done, and the filter
+	// must change nothing: it only counts and logs.
+	ReportOnly bool
+
+	nHeaders uint8
+	echoed   uint8 // bit i: headers[i].Value is request data (see Detach)
 
 	// Rule is the name of the rule that matched, and RuleIndex its position
 	// in RuleNames; "" and -1 when no rule matched.
@@ -283,11 +295,6 @@ type Decision struct {
 	// Reason says, in a few words, why: for debug logs and corsctl explain.
 	Reason string
 
-	// ReportOnly is set when the rule's mode is report_only. Action, Status
-	// and headers then say what enforcement would have done, and the filter
-	// must change nothing: it only counts and logs.
-	ReportOnly bool
-
 	// Status and Body are the local reply, when Action is Respond.
 	Status int
 	Body   string
@@ -296,9 +303,7 @@ type Decision struct {
 	// carry ("" for none). Merge it with MergeVary.
 	Vary string
 
-	headers  [maxHeaders]Header
-	nHeaders uint8
-	echoed   uint8 // bit i: headers[i].Value is request data (see Detach)
+	headers [maxHeaders]Header
 }
 
 // Headers returns the CORS headers to set: on the local reply when Action is
