@@ -221,6 +221,9 @@ func isSameOrigin(r *Request, origin string, po *parsedOrigin) bool {
 	if r.SecFetchSite == "same-origin" {
 		return true
 	}
+	if !origins.MaybeSameOrigin(origin, r.Authority) {
+		return false // without parsing: a cross-origin denial is common
+	}
 	o, ok := po.parse(origin)
 	return ok && (origins.SameOrigin(o, r.Scheme, r.Authority) ||
 		r.ForwardedProto != "" && origins.SameOrigin(o, r.ForwardedProto, r.Authority))
@@ -258,18 +261,27 @@ func (ru *rule) addACAO(d *Decision, origin string) {
 // regexes need it. Precondition: len(origin) <= origins.MaxLength (see
 // singleOrigin).
 func (ru *rule) allowsOrigin(origin string, po *parsedOrigin) bool {
-	if ru.origins != nil && ru.origins.ContainsLiteral(origin) {
-		return true
+	if set := ru.origins; set != nil {
+		if set.ContainsLiteral(origin) {
+			return true
+		}
+		if set.HasPatterns() {
+			// Few patterns are matched without parsing the origin.
+			matched, known := set.MatchPatternRaw(origin)
+			if !known {
+				o, ok := po.parse(origin)
+				matched = ok && set.MatchesPattern(origin, o)
+			}
+			if matched {
+				return true
+			}
+		}
 	}
-	if len(ru.regexes) == 0 && (ru.origins == nil || !ru.origins.HasPatterns()) {
+	if len(ru.regexes) == 0 {
 		return false
 	}
-	o, ok := po.parse(origin)
-	if !ok {
+	if _, ok := po.parse(origin); !ok {
 		return false
-	}
-	if ru.origins != nil && ru.origins.MatchesPattern(origin, o) {
-		return true
 	}
 	for _, re := range ru.regexes {
 		if re.MatchString(origin) {

@@ -152,6 +152,26 @@ func SameOrigin(o Origin, scheme, authority string) bool {
 	return op == rp
 }
 
+// MaybeSameOrigin reports whether origin, a raw Origin value, could be the
+// origin of a request to authority under some scheme: when it is false,
+// SameOrigin(o, scheme, authority) is false for any scheme if Parse(origin)
+// returns o. It compares the authority's host with the text after the
+// origin's "://", without parsing the origin.
+func MaybeSameOrigin(origin, authority string) bool {
+	i := 0
+	for i < len(origin) && origin[i] != ':' {
+		i++
+	}
+	// A parsed origin's scheme ends at its first ':', which "//" follows.
+	if len(origin)-i < len("://") || origin[i+1] != '/' || origin[i+2] != '/' {
+		return false
+	}
+	host, _ := SplitHostPort(authority)
+	host = withoutDot(host)
+	rest := origin[i+len("://"):]
+	return len(rest) >= len(host) && equalFold(rest[:len(host)], host)
+}
+
 // withoutDot returns host without one trailing dot.
 func withoutDot(host string) string {
 	if len(host) > 0 && host[len(host)-1] == '.' {

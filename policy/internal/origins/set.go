@@ -1,5 +1,7 @@
 package origins
 
+import "strings"
+
 // Set is a compiled allow-list of origins. Its lookup cost depends on the
 // length of the request's origin, never on the number of entries: exact
 // origins are one hash lookup of the whole value, and patterns are a few
@@ -164,8 +166,8 @@ func (s *Set) Contains(origin string) bool {
 	if s.ContainsLiteral(origin) {
 		return true
 	}
-	if !s.hasPatterns {
-		return false
+	if matched, known := s.MatchPatternRaw(origin); known {
+		return matched
 	}
 	o, ok := Parse(origin)
 	return ok && s.MatchesPattern(origin, o)
@@ -185,6 +187,103 @@ func (s *Set) ContainsLiteral(origin string) bool {
 		}
 	}
 	return s.null && origin == "null"
+}
+
+// MatchPatternRaw is MatchesPattern for an origin not yet parsed: it
+// reports whether origin parses and a subdomain or port pattern of the set
+// matches it. While the set's patterns are few, it compares them one by one
+// with the ends of the raw value and checks only the bytes no pattern
+// covers, which costs less than parsing; known is false when they are too
+// many, and the caller must parse and call MatchesPattern.
+func (s *Set) MatchPatternRaw(origin string) (matched, known bool) {
+	if !s.hasPatterns || len(origin) > MaxLength {
+		return false, true
+	}
+	if s.fewSchemes == nil {
+		return false, false
+	}
+	// A parsed origin's scheme ends at its first ':', which "//" follows:
+	// at most one scheme of the set starts origin so.
+	var sp *schemePatterns
+	for _, e := range s.fewSchemes {
+		if n := len(e.scheme); len(origin) > n+3 && origin[n] == ':' && origin[n+1] == '/' && origin[n+2] == '/' && origin[:n] == e.scheme {
+			sp = e
+			break
+		}
+	}
+	if sp == nil {
+		return false, true
+	}
+	if !sp.subdomains.small() || !sp.subdomainsAnyPort.small() || !sp.anyPort.small() {
+		return false, false
+	}
+	// rest is host[:port]. An element of subdomains ends with the pattern's
+	// host, or its host and port: the origin is labels, then the element.
+	// Patterns are valid, so only those labels need checking.
+	rest := origin[len(sp.scheme)+len("://"):]
+	for _, e := range sp.subdomains.few {
+		if len(e) < len(rest) && rest[len(rest)-len(e):] == e && validLabels(rest[:len(rest)-len(e)]) {
+			return true, true
+		}
+	}
+	if len(sp.subdomainsAnyPort.few) == 0 && len(sp.anyPort.few) == 0 {
+		return false, true
+	}
+	host, ok := splitTail(rest)
+	if !ok {
+		return false, true
+	}
+	for _, e := range sp.subdomainsAnyPort.few {
+		if len(e) < len(host) && host[len(host)-len(e):] == e && validLabels(host[:len(host)-len(e)]) {
+			return true, true
+		}
+	}
+	for _, h := range sp.anyPort.few {
+		if host == h {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+// small reports whether the set's elements are all in its slice.
+func (s *strSet) small() bool { return s.few != nil || len(s.m) == 0 }
+
+// validLabels reports whether s is one or more non-empty labels of a host,
+// separated by dots, as Parse accepts them.
+func validLabels(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !hostChars[s[i]] || s[i] == '.' && s[i-1] == '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// splitTail returns the host of host[:port], the end of an origin after
+// "://", and whether its port is as Parse accepts it: absent, or 1 to 5
+// digits. It does not check the host's bytes.
+func splitTail(rest string) (host string, ok bool) {
+	end := strings.IndexByte(rest, ':')
+	if rest != "" && rest[0] == '[' {
+		end = strings.IndexByte(rest, ']') + 1
+		if end == 0 {
+			return "", false
+		}
+	} else if end < 0 {
+		return rest, true
+	}
+	host, port := rest[:end], rest[end:]
+	if port == "" {
+		return host, true
+	}
+	if port[0] != ':' || len(port) < 2 || len(port) > 6 || !allNumeric(port[1:]) {
+		return "", false
+	}
+	return host, true
 }
 
 // MatchesPattern reports whether a subdomain or port pattern of the set
