@@ -240,7 +240,10 @@ func (d *Decision) Response(upstream []Header, e *Edits) {
 // Reply returns the headers of the local reply when d responds: the
 // decision's CORS headers, then Vary. It appends to dst.
 func (d *Decision) Reply(dst []Header) []Header {
-	dst = append(dst, d.Headers()...)
+	if d.nHeaders > 0 {
+		// Not even an empty copy: a denied preflight has no other header.
+		dst = append(dst, d.Headers()...)
+	}
 	if d.Vary != "" {
 		dst = append(dst, Header{Name: headers.Vary, Value: d.Vary})
 	}
