@@ -158,8 +158,8 @@ func (f *filterRun) serve(w *sink, method string, hs [][2]string) {
 	r.AddHeader(":scheme", benchScheme)
 	r.AddHeader(":authority", benchAuthority)
 	r.AddHeader(":path", benchPath)
-	for _, h := range hs {
-		r.AddHeader(h[0], h[1])
+	for i := range hs {
+		r.AddHeader(hs[i][0], hs[i][1])
 	}
 	d := &f.d
 	*d = f.p.Decide(r)
