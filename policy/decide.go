@@ -45,7 +45,10 @@ func (p *Policy) Decide(r *Request) (d Decision) {
 		// A preflight stands for the request it announces.
 		method = r.ACRM[0]
 	}
-	i := p.selectRule(r, method)
+	i := 0 // a catch-all first rule, as in a policy without rules: no call
+	if len(p.rules) == 0 || !p.rules[0].match.catchAll() {
+		i = p.selectRule(r, method)
+	}
 	if i < 0 {
 		d.Outcome, d.Reason = OutcomeUnmatched, reasonUnmatched
 		return d
@@ -97,7 +100,9 @@ func classify(r *Request) Kind {
 
 func (p *Policy) selectRule(r *Request, method string) int {
 	for i := range p.rules {
-		if p.rules[i].match.matches(r, method) {
+		// A catch-all, the usual last or only rule, is known without a
+		// call.
+		if m := p.rules[i].match; m.catchAll() || m.matches(r, method) {
 			return i
 		}
 	}
