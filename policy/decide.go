@@ -315,6 +315,28 @@ func (ru *rule) checkHeaders(acrh []string) (reason string, canonical bool) {
 	if len(acrh) == 0 {
 		return "", false
 	}
+	if len(acrh) == 1 && len(acrh[0]) <= headers.MaxACRHLength {
+		// The form browsers send, lower-case names and single commas, is
+		// checked in one pass, name by name as Names would yield them.
+		// Any other form is left to Names, from the start.
+		for rest, n := acrh[0], 1; n <= headers.MaxElements; n++ {
+			name := rest
+			i := strings.IndexByte(rest, ',')
+			if i >= 0 {
+				name = rest[:i]
+			}
+			if len(name) > headers.MaxNameLength || !headers.IsLowerToken(name) {
+				break
+			}
+			if !ru.allowsHeader(name, true) {
+				return reasonHeaders, false
+			}
+			if i < 0 {
+				return "", true
+			}
+			rest = rest[i+1:]
+		}
+	}
 	allowed := true
 	ok, canonical := headers.Names(acrh, func(name string, lower bool) bool {
 		allowed = ru.allowsHeader(name, lower)
@@ -340,6 +362,12 @@ func (ru *rule) allowsHeader(name string, lower bool) bool {
 	if lower {
 		return ru.headers.has(name)
 	}
+	return ru.allowsFoldedHeader(name)
+}
+
+// allowsFoldedHeader is allowsHeader for a name with upper-case letters,
+// apart so that the usual lower-case check needs no stack buffer.
+func (ru *rule) allowsFoldedHeader(name string) bool {
 	if len(name) > headers.MaxNameLength {
 		return false
 	}
