@@ -45,7 +45,10 @@ func (p *Policy) Decide(r *Request) (d Decision) {
 		// A preflight stands for the request it announces.
 		method = r.ACRM[0]
 	}
-	i := p.selectRule(r, method)
+	i := 0 // a catch-all first rule, as in a policy without rules: no call
+	if len(p.rules) == 0 || !p.rules[0].match.catchAll() {
+		i = p.selectRule(r, method)
+	}
 	if i < 0 {
 		d.Outcome, d.Reason = OutcomeUnmatched, reasonUnmatched
 		return d
@@ -97,7 +100,9 @@ func classify(r *Request) Kind {
 
 func (p *Policy) selectRule(r *Request, method string) int {
 	for i := range p.rules {
-		if p.rules[i].match.matches(r, method) {
+		// A catch-all, the usual last or only rule, is known without a
+		// call.
+		if m := p.rules[i].match; m.catchAll() || m.matches(r, method) {
 			return i
 		}
 	}
@@ -115,7 +120,8 @@ func (ru *rule) preflight(r *Request, d *Decision) {
 		ru.deny(d, OutcomePreflightDeniedOrigin, reasonMalformedOrigin)
 		return
 	}
-	if !ru.allowsOrigin(origin) {
+	var po parsedOrigin
+	if !ru.allowsOrigin(origin, &po) {
 		ru.deny(d, OutcomePreflightDeniedOrigin, reasonOrigin)
 		return
 	}
@@ -175,15 +181,16 @@ func (ru *rule) actual(r *Request, d *Decision) {
 	d.Vary = ru.varyActual
 	d.Action = Forward
 	origin, ok := singleOrigin(r)
+	var po parsedOrigin // parsed at most once, for patterns and same-origin detection
 	switch {
-	case ok && ru.allowsOrigin(origin):
+	case ok && ru.allowsOrigin(origin, &po):
 		d.Outcome, d.Reason = OutcomeActualAllowed, reasonActualOK
 		ru.addACAO(d, origin)
 		if ru.aceh != "" {
 			d.addHeader(headers.ACEH, ru.aceh)
 		}
 		return
-	case ok && isSameOrigin(r, origin):
+	case ok && isSameOrigin(r, origin, &po):
 		d.Outcome, d.Reason = OutcomeSameOrigin, reasonSameOrigin
 		return
 	case ok:
@@ -212,16 +219,36 @@ func singleOrigin(r *Request) (origin string, ok bool) {
 // terminates TLS, its X-Forwarded-Proto) and authority, or the browser says
 // so with Sec-Fetch-Site (it sends "Origin: null" on some
 // same-origin requests, under Referrer-Policy: no-referrer for example).
-// origin is the request's single Origin value.
+// origin is the request's single Origin value, and po its parse.
 //
 // [Fetch §append a request Origin header]: https://fetch.spec.whatwg.org/#append-a-request-origin-header
-func isSameOrigin(r *Request, origin string) bool {
+func isSameOrigin(r *Request, origin string, po *parsedOrigin) bool {
 	if r.SecFetchSite == "same-origin" {
 		return true
 	}
-	o, ok := origins.Parse(origin)
+	if !origins.MaybeSameOrigin(origin, r.Authority) {
+		return false // without parsing: a cross-origin denial is common
+	}
+	o, ok := po.parse(origin)
 	return ok && (origins.SameOrigin(o, r.Scheme, r.Authority) ||
 		r.ForwardedProto != "" && origins.SameOrigin(o, r.ForwardedProto, r.Authority))
+}
+
+// parsedOrigin is an Origin value parsed on first use: the checks of one
+// request share one parse.
+type parsedOrigin struct {
+	o     origins.Origin
+	state int8 // 0: not yet parsed; 1: parsed; -1: does not parse
+}
+
+func (po *parsedOrigin) parse(origin string) (origins.Origin, bool) {
+	if po.state == 0 {
+		po.state = -1
+		if o, ok := origins.Parse(origin); ok {
+			po.o, po.state = o, 1
+		}
+	}
+	return po.o, po.state > 0
 }
 
 func (ru *rule) addACAO(d *Decision, origin string) {
@@ -235,19 +262,30 @@ func (ru *rule) addACAO(d *Decision, origin string) {
 	}
 }
 
-// allowsOrigin checks an Origin value. Precondition: len(origin) <=
-// origins.MaxLength (see singleOrigin).
-func (ru *rule) allowsOrigin(origin string) bool {
-	if ru.origins != nil && ru.origins.Any() {
-		return true
-	}
-	if ru.origins != nil && ru.origins.Contains(origin) {
-		return true
+// allowsOrigin checks an Origin value, parsing it into po if patterns or
+// regexes need it. Precondition: len(origin) <= origins.MaxLength (see
+// singleOrigin).
+func (ru *rule) allowsOrigin(origin string, po *parsedOrigin) bool {
+	if set := ru.origins; set != nil {
+		if set.ContainsLiteral(origin) {
+			return true
+		}
+		if set.HasPatterns() {
+			// Few patterns are matched without parsing the origin.
+			matched, known := set.MatchPatternRaw(origin)
+			if !known {
+				o, ok := po.parse(origin)
+				matched = ok && set.MatchesPattern(origin, o)
+			}
+			if matched {
+				return true
+			}
+		}
 	}
 	if len(ru.regexes) == 0 {
 		return false
 	}
-	if _, ok := origins.Parse(origin); !ok {
+	if _, ok := po.parse(origin); !ok {
 		return false
 	}
 	for _, re := range ru.regexes {
@@ -277,6 +315,28 @@ func (ru *rule) checkHeaders(acrh []string) (reason string, canonical bool) {
 	if len(acrh) == 0 {
 		return "", false
 	}
+	if len(acrh) == 1 && len(acrh[0]) <= headers.MaxACRHLength {
+		// The form browsers send, lower-case names and single commas, is
+		// checked in one pass, name by name as Names would yield them.
+		// Any other form is left to Names, from the start.
+		for rest, n := acrh[0], 1; n <= headers.MaxElements; n++ {
+			name := rest
+			i := strings.IndexByte(rest, ',')
+			if i >= 0 {
+				name = rest[:i]
+			}
+			if len(name) > headers.MaxNameLength || !headers.IsLowerToken(name) {
+				break
+			}
+			if !ru.allowsHeader(name, true) {
+				return reasonHeaders, false
+			}
+			if i < 0 {
+				return "", true
+			}
+			rest = rest[i+1:]
+		}
+	}
 	allowed := true
 	ok, canonical := headers.Names(acrh, func(name string, lower bool) bool {
 		allowed = ru.allowsHeader(name, lower)
@@ -302,6 +362,12 @@ func (ru *rule) allowsHeader(name string, lower bool) bool {
 	if lower {
 		return ru.headers.has(name)
 	}
+	return ru.allowsFoldedHeader(name)
+}
+
+// allowsFoldedHeader is allowsHeader for a name with upper-case letters,
+// apart so that the usual lower-case check needs no stack buffer.
+func (ru *rule) allowsFoldedHeader(name string) bool {
 	if len(name) > headers.MaxNameLength {
 		return false
 	}

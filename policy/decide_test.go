@@ -122,6 +122,17 @@ var decideCases = []struct {
 	}(), want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 204, h(
 		"access-control-allow-origin", "https://app.example.com", "access-control-allow-private-network", "true"),
 		varyPreflight + ", Access-Control-Request-Private-Network", "default"}},
+	// The most headers a decision carries (see maxHeaders).
+	{"every preflight header", `{"allowed_origins":["https://app.example.com"],"allow_credentials":true,"allow_private_network":true,
+		"allowed_methods":["PUT"],"allowed_request_headers":["x-a"],"max_age_seconds":60}`, func() policy.Request {
+		r := preflight("https://app.example.com", "PUT", "x-a")
+		r.ACRPN = []string{"true"}
+		return r
+	}(), want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 204, h(
+		"access-control-allow-origin", "https://app.example.com", "access-control-allow-credentials", "true",
+		"access-control-allow-methods", "PUT", "access-control-allow-headers", "x-a", "access-control-max-age", "60",
+		"access-control-allow-private-network", "true"),
+		varyPreflight + ", Access-Control-Request-Private-Network", "default"}},
 	{"custom preflight status", cfgOptions, preflight("https://app.example.com", "GET"),
 		want{policy.Preflight, policy.Respond, policy.OutcomePreflightAllowed, 200, h("access-control-allow-origin", "https://app.example.com"), varyPreflight, "default"}},
 	{"regex origin", cfgRegex, preflight("https://www.example.com", "GET"),
@@ -406,6 +417,12 @@ func TestMergeVary(t *testing.T) {
 		want     string
 	}{
 		{nil, "Origin", "Origin"},
+		{nil, varyPreflight, varyPreflight},
+		{nil, " Origin ,, Accept", "Origin, Accept"},
+		{nil, "Origin,Accept", "Origin, Accept"},
+		{nil, "Origin,  Accept", "Origin, Accept"},
+		{nil, "Origin, ", "Origin"},
+		{nil, "", ""},
 		{[]string{"Accept-Encoding"}, "Origin", "Accept-Encoding, Origin"},
 		{[]string{"accept-encoding, origin"}, "Origin", "accept-encoding, origin"},
 		{[]string{"Accept-Encoding", "Origin"}, varyPreflight, "Accept-Encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers"},
@@ -433,6 +450,31 @@ func TestMergeVary(t *testing.T) {
 	}
 }
 
+// TestMergeVary_tokensAlone checks MergeVary without an upstream Vary, which
+// returns the tokens themselves when they read as it writes, on every list
+// of up to 7 bytes over letters, commas, spaces and tabs.
+func TestMergeVary_tokensAlone(t *testing.T) {
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		var members []string
+		for _, m := range strings.Split(prefix, ",") {
+			if m = strings.Trim(m, " \t"); m != "" {
+				members = append(members, m)
+			}
+		}
+		if got, want := policy.MergeVary(nil, prefix), strings.Join(members, ", "); got != want {
+			t.Errorf("MergeVary(nil, %q) = %q; want %q", prefix, got, want)
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range []string{"a", "B", ",", " ", "\t"} {
+			gen(prefix+c, n-1)
+		}
+	}
+	gen("", 7)
+}
+
 // varyMembers returns a Vary value of n distinct members.
 func varyMembers(n int) string {
 	members := make([]string, n)
@@ -443,9 +485,10 @@ func varyMembers(n int) string {
 }
 
 func Test_that_MergeVary_does_not_allocate_when_nothing_changes(t *testing.T) {
-	existing := []string{"Accept-Encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
-	if n := testing.AllocsPerRun(100, func() { _ = policy.MergeVary(existing, varyPreflight) }); n != 0 {
-		t.Errorf("MergeVary(%q, %q): %v allocations; want 0", existing, varyPreflight, n)
+	for _, existing := range [][]string{{"Accept-Encoding, Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}, nil} {
+		if n := testing.AllocsPerRun(100, func() { _ = policy.MergeVary(existing, varyPreflight) }); n != 0 {
+			t.Errorf("MergeVary(%q, %q): %v allocations; want 0", existing, varyPreflight, n)
+		}
 	}
 }
 
@@ -483,3 +526,35 @@ func TestDecision_detach(t *testing.T) {
 }
 
 func unsafeString(b []byte) string { return unsafe.String(&b[0], len(b)) }
+
+// TestRequest_AddHeader_names checks that AddHeader records exactly the
+// names it documents, in any ASCII case, and nothing that merely resembles
+// them: each recorded name, upper-cased, with one byte changed, or one byte
+// longer or shorter.
+func TestRequest_AddHeader_names(t *testing.T) {
+	recorded := []string{":method", ":scheme", ":authority", ":path", "origin", "access-control-request-method",
+		"access-control-request-headers", "access-control-request-private-network", "sec-fetch-site", "x-forwarded-proto"}
+	fields := func(r *policy.Request) []string {
+		return []string{r.Method, r.Scheme, r.Authority, r.Path, strings.Join(r.Origin, "|"), strings.Join(r.ACRM, "|"),
+			strings.Join(r.ACRH, "|"), strings.Join(r.ACRPN, "|"), r.SecFetchSite, r.ForwardedProto}
+	}
+	for i, name := range recorded {
+		variants := map[string]bool{name: true, strings.ToUpper(name): true, name + "x": false, name[1:]: false}
+		for j := range len(name) {
+			for _, c := range []byte{name[j] ^ 0x20, name[j] + 1, name[j] &^ 0x20} {
+				v := name[:j] + string(c) + name[j+1:]
+				variants[v] = strings.ToLower(v) == name
+			}
+		}
+		for v, want := range variants {
+			var r policy.Request
+			r.AddHeader(v, "https")
+			got := fields(&r)
+			for k, f := range got {
+				if wantF := k == i && want; (f != "") != wantF {
+					t.Errorf("AddHeader(%q): field %d = %q; want recorded %v", v, k, f, wantF)
+				}
+			}
+		}
+	}
+}

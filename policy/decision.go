@@ -41,7 +41,11 @@ type Request struct {
 // so that a filter reading one request after another into the same Request
 // allocates nothing.
 func (r *Request) Reset() {
-	*r = Request{Origin: r.Origin[:0], ACRM: r.ACRM[:0], ACRH: r.ACRH[:0], ACRPN: r.ACRPN[:0]}
+	// Field by field: a composite literal is built on the stack and
+	// copied, which costs more than the rest of a not-CORS decision.
+	r.Method, r.Scheme, r.Authority, r.Path, r.RouteName = "", "", "", "", ""
+	r.SecFetchSite, r.ForwardedProto = "", ""
+	r.Origin, r.ACRM, r.ACRH, r.ACRPN = r.Origin[:0], r.ACRM[:0], r.ACRH[:0], r.ACRPN[:0]
 }
 
 // AddHeader records one request header (or pseudo-header) if a decision
@@ -51,20 +55,7 @@ func (r *Request) Reset() {
 // not grow with the value's length, except for the comma search in
 // X-Forwarded-Proto.
 func (r *Request) AddHeader(name, value string) {
-	// Fold the name into a stack buffer: no recorded name is longer, and a
-	// longer one is ignored without being read.
-	var buf [len(headers.ACRPN)]byte
-	if len(name) > len(buf) {
-		return
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	switch string(buf[:len(name)]) {
+	switch name {
 	case ":method":
 		r.Method = value
 	case ":scheme":
@@ -84,16 +75,49 @@ func (r *Request) AddHeader(name, value string) {
 	case "sec-fetch-site":
 		r.SecFetchSite = value
 	case "x-forwarded-proto":
-		if r.ForwardedProto == "" {
-			// The first proxy's value: "https" in "https, http". Only a
-			// scheme is of use; a longer value is ignored rather than
-			// lower-cased.
-			proto, _, _ := strings.Cut(value, ",")
-			if proto = ascii.TrimSpace(proto); len(proto) <= maxForwardedProto {
-				r.ForwardedProto = ascii.Lower(proto)
-			}
+		r.addForwardedProto(value)
+	default:
+		// Hosts hand names over in lower case; another spelling of a
+		// recorded name is folded and looked up again. No recorded name
+		// is longer than Access-Control-Request-Private-Network.
+		if len(name) <= len(headers.ACRPN) && hasUpper(name) {
+			r.addFolded(name, value)
 		}
 	}
+}
+
+// addFolded records a header whose name has upper-case letters, folding it
+// into a stack buffer. Precondition: len(name) <= len(headers.ACRPN).
+func (r *Request) addFolded(name, value string) {
+	var buf [len(headers.ACRPN)]byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	r.AddHeader(unsafe.String(&buf[0], len(name)), value)
+}
+
+func (r *Request) addForwardedProto(value string) {
+	if r.ForwardedProto == "" {
+		// The first proxy's value: "https" in "https, http". Only a scheme
+		// is of use; a longer value is ignored rather than lower-cased.
+		proto, _, _ := strings.Cut(value, ",")
+		if proto = ascii.TrimSpace(proto); len(proto) <= maxForwardedProto {
+			r.ForwardedProto = ascii.Lower(proto)
+		}
+	}
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // maxForwardedProto bounds the X-Forwarded-Proto value AddHeader keeps:
@@ -238,17 +262,29 @@ type Header struct {
 	Value string
 }
 
-// maxHeaders bounds the headers of one decision: ACAO, ACAC, ACAM, ACAH,
-// ACMA, ACAPN or ACEH, and x-cors-debug.
-const maxHeaders = 8
+// maxHeaders bounds the headers of one decision. An allowed preflight has
+// the most: ACAO, ACAC, ACAM, ACAH, ACMA and ACAPN. An actual request has at
+// most ACAO, ACAC and ACEH, and a denied preflight only x-cors-debug.
+const maxHeaders = 6
 
 // Decision is everything the filter needs to act on a request. It is a plain
 // value: deciding allocates nothing, and a Decision may be kept for the
 // response path of the same stream.
+//
+// It is kept small, since Decide returns it by value and the filter copies
+// it into the stream: the small fields share one word.
 type Decision struct {
 	Kind    Kind
 	Action  Action
 	Outcome Outcome
+
+	// ReportOnly is set when the rule's mode is report_only. Action, Status
+	// and headers then say what enforcement would have done, and the filter
+	// must change nothing: it only counts and logs.
+	ReportOnly bool
+
+	nHeaders uint8
+	echoed   uint8 // bit i: headers[i].Value is request data (see Detach)
 
 	// Rule is the name of the rule that matched, and RuleIndex its position
 	// in RuleNames; "" and -1 when no rule matched.
@@ -258,11 +294,6 @@ type Decision struct {
 	// Reason says, in a few words, why: for debug logs and corsctl explain.
 	Reason string
 
-	// ReportOnly is set when the rule's mode is report_only. Action, Status
-	// and headers then say what enforcement would have done, and the filter
-	// must change nothing: it only counts and logs.
-	ReportOnly bool
-
 	// Status and Body are the local reply, when Action is Respond.
 	Status int
 	Body   string
@@ -271,9 +302,7 @@ type Decision struct {
 	// carry ("" for none). Merge it with MergeVary.
 	Vary string
 
-	headers  [maxHeaders]Header
-	nHeaders uint8
-	echoed   uint8 // bit i: headers[i].Value is request data (see Detach)
+	headers [maxHeaders]Header
 }
 
 // Headers returns the CORS headers to set: on the local reply when Action is

@@ -44,6 +44,11 @@ func MergeVary(existing []string, tokens string) string {
 // mergeVary is MergeVary writing a new value into *buf, which it reuses:
 // the result then aliases *buf until the next call.
 func mergeVary(buf *[]byte, existing []string, tokens string) string {
+	if len(existing) == 0 && isCanonicalList(tokens) {
+		// The usual case of a response without Vary: the decision's
+		// tokens, which the policy wrote in canonical form, as they are.
+		return tokens
+	}
 	size, members := 0, 0
 	var found uint64                // bit t: the t-th token is among the existing members
 	canonical := len(existing) == 1 // existing[0] reads as MergeVary writes
@@ -77,6 +82,25 @@ func mergeVary(buf *[]byte, existing []string, tokens string) string {
 	}
 	return joinVary(buf, existing, tokens, found)
 }
+
+// isCanonicalList reports whether list reads as MergeVary writes: non-empty
+// members without surrounding whitespace, separated by ", ".
+func isCanonicalList(list string) bool {
+	n := len(list)
+	if n == 0 || isOWS(list[0]) || isOWS(list[n-1]) || list[0] == ',' || list[n-1] == ',' {
+		return false
+	}
+	for i := 1; i < n-1; i++ {
+		// "a, b": no whitespace before a comma, one space after it, and
+		// then a member.
+		if list[i] == ',' && (isOWS(list[i-1]) || list[i+1] != ' ' || i+2 >= n || isOWS(list[i+2]) || list[i+2] == ',') {
+			return false
+		}
+	}
+	return true
+}
+
+func isOWS(c byte) bool { return c == ' ' || c == '\t' }
 
 // tokenBits returns the set of tokens (a comma-separated list) equal to
 // member, case-insensitively: bit t for the t-th token, among the first 64.
@@ -187,8 +211,18 @@ func (d *Decision) Response(upstream []Header, e *Edits) {
 			e.varyIn = append(e.varyIn, h.Value)
 		}
 	}
-	e.Set = append(e.Set, d.Headers()...)
+	if d.nHeaders > 0 {
+		e.Set = append(e.Set, d.Headers()...)
+	}
 	if d.Vary == "" {
+		return
+	}
+	if len(e.varyIn) == 0 && (d.Vary == "Origin" || isCanonicalList(d.Vary)) {
+		// The usual case, spelled out to save calls: the decision's
+		// tokens, which the policy writes in canonical form, as they
+		// are. "Origin" is the Vary of every actual and not-CORS
+		// response that depends on the origin.
+		e.Set = append(e.Set, Header{Name: headers.Vary, Value: d.Vary})
 		return
 	}
 	merged := mergeVary(&e.vary, e.varyIn, d.Vary)
@@ -206,7 +240,10 @@ func (d *Decision) Response(upstream []Header, e *Edits) {
 // Reply returns the headers of the local reply when d responds: the
 // decision's CORS headers, then Vary. It appends to dst.
 func (d *Decision) Reply(dst []Header) []Header {
-	dst = append(dst, d.Headers()...)
+	if d.nHeaders > 0 {
+		// Not even an empty copy: a denied preflight has no other header.
+		dst = append(dst, d.Headers()...)
+	}
 	if d.Vary != "" {
 		dst = append(dst, Header{Name: headers.Vary, Value: d.Vary})
 	}

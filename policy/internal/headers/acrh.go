@@ -1,5 +1,7 @@
 package headers
 
+import "strings"
+
 // Names iterates over the header names of Access-Control-Request-Headers
 // values, as a browser or an intermediary may have formatted them: elements
 // are separated by commas, surrounded by optional whitespace, possibly empty,
@@ -80,33 +82,56 @@ func Names(values []string, yield func(name string, lower bool) bool) (ok, canon
 // tokens separated by single commas. It reports handled=false, having
 // yielded nothing, as soon as the value turns out to be in another form.
 func canonicalNames(v string, yield func(name string, lower bool) bool) (ok, handled bool) {
-	if len(v) > MaxACRHLength || v == "" || v[0] == ',' || v[len(v)-1] == ',' {
+	if !isCanonical(v) {
 		return false, false
+	}
+	for {
+		i := strings.IndexByte(v, ',')
+		if i < 0 {
+			yield(v, true)
+			return true, true
+		}
+		if !yield(v[:i], true) {
+			return true, true
+		}
+		v = v[i+1:]
+	}
+}
+
+// isCanonical reports whether an Access-Control-Request-Headers line is in
+// the form browsers send, within this package's limits: lower-case tokens
+// separated by single commas. Names then reports each name between commas,
+// in lower case, and canonical=true.
+func isCanonical(v string) bool {
+	if len(v) > MaxACRHLength || v == "" || v[0] == ',' || v[len(v)-1] == ',' {
+		return false
 	}
 	elements, start := 0, 0
 	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == ',':
-			if i == start || i-start > MaxNameLength {
-				return false, false
-			}
-			elements++
-			start = i + 1
-		case tchars[c] != tchar:
-			return false, false // upper case, whitespace or not a token
+		c := v[i]
+		if tchars[c] == tchar {
+			continue // the usual byte: one lookup
+		}
+		if c != ',' {
+			return false // upper case, whitespace or not a token
+		}
+		if i == start || i-start > MaxNameLength {
+			return false
+		}
+		elements++
+		start = i + 1
+	}
+	elements++
+	return elements <= MaxElements && len(v)-start <= MaxNameLength
+}
+
+// IsLowerToken reports whether s is a token without upper-case letters: a
+// header name as browsers send it in Access-Control-Request-Headers.
+func IsLowerToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if tchars[s[i]] != tchar {
+			return false
 		}
 	}
-	if elements++; elements > MaxElements || len(v)-start > MaxNameLength {
-		return false, false
-	}
-	start = 0
-	for i := 0; i <= len(v); i++ {
-		if i == len(v) || v[i] == ',' {
-			if !yield(v[start:i], true) {
-				return true, true
-			}
-			start = i + 1
-		}
-	}
-	return true, true
+	return s != ""
 }

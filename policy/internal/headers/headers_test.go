@@ -2,6 +2,7 @@ package headers
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -40,4 +41,40 @@ func TestIsToken(t *testing.T) {
 			t.Errorf("IsToken(%q) = %v; want %v", s, got, want)
 		}
 	}
+}
+
+// TestNames_fastPath checks the fast path for the form browsers send
+// against the general one, which a second, empty line forces, on every
+// value of up to 6 bytes over letters, separators and a non-token byte.
+func TestNames_fastPath(t *testing.T) {
+	var gen func(v string, n int)
+	gen = func(v string, n int) {
+		var fast, general []string
+		okF, canonical := Names([]string{v}, func(name string, lower bool) bool {
+			fast = append(fast, name+strconv.FormatBool(lower))
+			return true
+		})
+		okG, _ := Names([]string{v, ""}, func(name string, lower bool) bool {
+			general = append(general, name+strconv.FormatBool(lower))
+			return true
+		})
+		browserForm := v != "" && !strings.HasPrefix(v, ",") && !strings.HasSuffix(v, ",") && !strings.Contains(v, ",,") &&
+			strings.Trim(v, "abc-,") == ""
+		if okF != okG || !slices.Equal(fast, general) || okF && canonical != browserForm {
+			t.Errorf("Names(%q) = %q, %v, canonical %v; the general path says %q, %v", v, fast, okF, canonical, general, okG)
+		}
+		// Stopping early stops at the first name.
+		var first []string
+		Names([]string{v}, func(name string, _ bool) bool { first = append(first, name); return false })
+		if len(first) > 1 {
+			t.Errorf("Names(%q) went on after yield returned false: %q", v, first)
+		}
+		if n == 0 {
+			return
+		}
+		for _, c := range []string{"a", "b", "C", "-", ",", " ", "\t", "("} {
+			gen(v+c, n-1)
+		}
+	}
+	gen("", 6)
 }

@@ -1,5 +1,7 @@
 package origins
 
+import "strings"
+
 // MaxLength caps the length of an Origin header value the matcher will look
 // at: a 64-byte scheme, "://", a 253-byte host and ":" plus a 5-digit port,
 // with room for IPv6 brackets. Longer values are never allowed.
@@ -47,13 +49,11 @@ func Parse(s string) (Origin, bool) {
 		hostEnd = j + 1
 	} else {
 		// Labels are not empty; one trailing dot is kept, as browsers do.
-		for hostEnd < len(rest) && isHostChar(rest[hostEnd]) {
-			if rest[hostEnd] == '.' && (hostEnd == 0 || rest[hostEnd-1] == '.') {
-				return Origin{}, false
-			}
+		// One table lookup per byte, then one search for an empty label.
+		for hostEnd < len(rest) && hostChars[rest[hostEnd]] {
 			hostEnd++
 		}
-		if hostEnd == 0 {
+		if hostEnd == 0 || rest[0] == '.' || strings.Contains(rest[:hostEnd], "..") {
 			return Origin{}, false
 		}
 	}
@@ -81,21 +81,33 @@ func schemeEnd(s string) int {
 		return -1
 	}
 	for i := 1; i < len(s) && i <= 64; i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '-', c == '.':
-		case c == ':':
-			return i
-		default:
+		if c := s[i]; !schemeChars[c] {
+			if c == ':' {
+				return i
+			}
 			return -1
 		}
 	}
 	return -1
 }
 
-func isHostChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_'
-}
+// hostChars holds the bytes of a host: a-z, 0-9, '-', '_' and '.'.
+var hostChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
+	}
+	return t
+}()
+
+// schemeChars holds the bytes of a lower-case scheme after its first.
+var schemeChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'
+	}
+	return t
+}()
+
+func isHostChar(c byte) bool { return hostChars[c] }
 
 func isIPv6Char(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || c == ':' || c == '.'
@@ -143,6 +155,26 @@ func SameOrigin(o Origin, scheme, authority string) bool {
 		rp = def
 	}
 	return op == rp
+}
+
+// MaybeSameOrigin reports whether origin, a raw Origin value, could be the
+// origin of a request to authority under some scheme: when it is false,
+// SameOrigin(o, scheme, authority) is false for any scheme if Parse(origin)
+// returns o. It compares the authority's host with the text after the
+// origin's "://", without parsing the origin.
+func MaybeSameOrigin(origin, authority string) bool {
+	i := 0
+	for i < len(origin) && origin[i] != ':' {
+		i++
+	}
+	// A parsed origin's scheme ends at its first ':', which "//" follows.
+	if len(origin)-i < len("://") || origin[i+1] != '/' || origin[i+2] != '/' {
+		return false
+	}
+	host, _ := SplitHostPort(authority)
+	host = withoutDot(host)
+	rest := origin[i+len("://"):]
+	return len(rest) >= len(host) && equalFold(rest[:len(host)], host)
 }
 
 // withoutDot returns host without one trailing dot.

@@ -1,6 +1,7 @@
 package origins
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -133,15 +134,31 @@ func TestSite(t *testing.T) {
 	}
 }
 
+// TestSet checks a small set, searched by comparing strings, and the same
+// set padded with patterns of every kind and other schemes, searched by
+// hashing.
 func TestSet(t *testing.T) {
-	s := NewSet()
-	for _, p := range []string{"https://app.example.com", "https://*.example.org", "https://*.example.net:8443", "https://*.example.io:*", "http://localhost:*"} {
-		pat, err := ParsePattern(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.Add(pat)
+	patterns := []string{"https://app.example.com", "https://*.example.org", "https://*.example.net:8443", "https://*.example.io:*", "http://localhost:*"}
+	var padding []string
+	for i := range 2 * fewMax {
+		padding = append(padding, fmt.Sprintf("https://pad%d.example.com", i), fmt.Sprintf("https://*.pad%d.example.dev", i),
+			fmt.Sprintf("https://*.pad%d.example.net:8443", i), fmt.Sprintf("https://*.pad%d.example.io:*", i),
+			fmt.Sprintf("http://pad%d:*", i), fmt.Sprintf("s%d://pad.example.com:*", i))
 	}
+	for _, list := range [][]string{patterns, append(padding, patterns...)} {
+		s := NewSet()
+		for _, p := range list {
+			pat, err := ParsePattern(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Add(pat)
+		}
+		testSet(t, s, len(list))
+	}
+}
+
+func testSet(t *testing.T, s *Set, n int) {
 	cases := map[string]bool{
 		"https://app.example.com":      true,
 		"https://app.example.com:443":  false,
@@ -164,10 +181,17 @@ func TestSet(t *testing.T) {
 		"https://.example.org":         false,
 		"https://a.example.org.evil.x": false,
 		"null":                         false,
+		"https://app.example.con":      false,
+		"https://pad1.example.com":     n > 5,
+		"https://a.pad1.example.dev":   n > 5,
+		"https://pad1.example.dev":     false,
+		"http://pad1:5173":             n > 5,
+		"http://pad1.x:5173":           false,
+		"s3://pad.example.com:1":       n > 5,
 	}
 	for origin, want := range cases {
 		if got := s.Contains(origin); got != want {
-			t.Errorf("Contains(%q) = %v; want %v", origin, got, want)
+			t.Errorf("%d entries: Contains(%q) = %v; want %v", n, origin, got, want)
 		}
 	}
 	s.AddNull()
@@ -233,4 +257,98 @@ func TestIPv6(t *testing.T) {
 			t.Errorf("serializeIPv6(parseIPv6(%q)) = %q; want %q", in, got, want)
 		}
 	}
+}
+
+// TestPrechecks checks the shortcuts that spare a parse against the parse:
+// MatchPatternRaw against Parse and MatchesPattern, on a small set it
+// answers for and a large one it may decline, and MaybeSameOrigin, which
+// must never refuse an origin that SameOrigin accepts.
+func TestPrechecks(t *testing.T) {
+	var origins []string
+	for _, scheme := range []string{"https", "http", "s1", "HTTPS", "", "h"} {
+		for _, host := range []string{"a.example.org", "example.org", "x.pad1.example.dev", "localhost", "app.example.com",
+			"a.example.io", "Example.org", "A.example.org", "a..b", "[::1]", "[::1", "x[::1]", "127.0.0.1", "a.example.org.x",
+			"pad1", "a.example.org.", "", ".example.org", "a..example.org", "a_b-c.d.example.net", "a/b.example.org",
+			"a.example.io.", "xexample.org", "localhost.", "a.example.net", "a..b.example.org", "xlocalhost", "b.a.example.net"} {
+			for _, port := range []string{"", ":8443", ":1", ":", ":x", ":123456", ":65535", ":0", "::1"} {
+				for _, tail := range []string{"", "/", "."} {
+					origins = append(origins, scheme+"://"+host+port+tail, scheme+":/"+host+port+tail)
+				}
+			}
+		}
+	}
+	origins = append(origins, "https://"+strings.Repeat("a.", MaxLength/2)+"example.org")
+	patterns := []string{"https://app.example.com", "https://*.example.org", "https://*.example.net:8443", "https://*.example.io:*",
+		"http://localhost:*", "http://[::1]:*", "https://*.a.example.net:*"}
+	var padding []string
+	for i := range 2 * fewMax {
+		padding = append(padding, fmt.Sprintf("https://*.pad%d.example.dev", i), fmt.Sprintf("http://pad%d:*", i))
+	}
+	for _, list := range [][]string{patterns, append(padding, patterns...)} {
+		s := NewSet()
+		for _, p := range list {
+			pat, err := ParsePattern(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Add(pat)
+		}
+		matches := 0
+		for _, origin := range origins {
+			o, ok := Parse(origin)
+			want := ok && s.MatchesPattern(origin, o)
+			got, known := s.MatchPatternRaw(origin)
+			switch {
+			case !known && len(list) == len(patterns):
+				t.Errorf("%d patterns: MatchPatternRaw(%q) declines", len(list), origin)
+			case known && got != want:
+				t.Errorf("%d patterns: MatchPatternRaw(%q) = %v; Parse and MatchesPattern say %v", len(list), origin, got, want)
+			}
+			if want {
+				matches++
+			}
+			if c := s.Contains(origin); c != (want || s.ContainsLiteral(origin)) {
+				t.Errorf("%d patterns: Contains(%q) = %v", len(list), origin, c)
+			}
+		}
+		if matches < 10 {
+			t.Errorf("%d patterns: only %d origins match", len(list), matches)
+		}
+	}
+	for _, origin := range origins {
+		o, ok := Parse(origin)
+		for _, authority := range []string{"example.org", "a.example.org", "A.EXAMPLE.ORG.", "localhost:5173", "[::1]:8080", "127.0.0.1", "example.org.:443", ""} {
+			for _, scheme := range []string{"https", "http", "s1", o.Scheme} {
+				if ok && SameOrigin(o, scheme, authority) && !MaybeSameOrigin(origin, authority) {
+					t.Errorf("MaybeSameOrigin(%q, %q) = false; SameOrigin under %q is true", origin, authority, scheme)
+				}
+			}
+		}
+	}
+}
+
+// FuzzMatchPatternRaw checks MatchPatternRaw against Parse and
+// MatchesPattern, and MaybeSameOrigin against SameOrigin, on any origin.
+func FuzzMatchPatternRaw(f *testing.F) {
+	s := NewSet()
+	for _, p := range []string{"https://*.example.org", "https://*.example.net:8443", "https://*.example.io:*", "http://localhost:*", "http://[::1]:*"} {
+		pat, err := ParsePattern(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		s.Add(pat)
+	}
+	for _, seed := range []string{"https://a.example.org", "https://a.example.net:8443", "https://a.example.io:1", "http://localhost", "http://[::1]:80", "https://a..example.org"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, origin string) {
+		o, ok := Parse(origin)
+		want := ok && s.MatchesPattern(origin, o)
+		if got, known := s.MatchPatternRaw(origin); !known || got != want {
+			t.Errorf("MatchPatternRaw(%q) = %v, %v; Parse and MatchesPattern say %v", origin, got, known, want)
+		}
+		if ok && SameOrigin(o, o.Scheme, "a.example.org:8443") && !MaybeSameOrigin(origin, "a.example.org:8443") {
+			t.Errorf("MaybeSameOrigin(%q) = false; SameOrigin is true", origin)
+		}
+	})
 }
