@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,17 +37,7 @@ const anyValue = "<any>"
 
 func TestBrowserConformance(t *testing.T) {
 	start := time.Now()
-	chromium := findChromium()
-	if chromium == "" {
-		requireOrSkip(t, "no chromium binary found: install it with `apt-get install -y chromium` (or set CORS_CHROMIUM)", "CORS_REQUIRE_BROWSER")
-	}
-	root := repoRoot(t)
-	wasm, corsctl := filepath.Join(root, "build", "cors.wasm"), filepath.Join(root, "build", "corsctl")
-	for _, f := range []string{wasm, corsctl} {
-		if _, err := os.Stat(f); err != nil {
-			requireOrSkip(t, fmt.Sprintf("build/%s is missing: run `make build`", filepath.Base(f)), "CORS_REQUIRE_WASM", "CORS_REQUIRE_BROWSER")
-		}
-	}
+	chromium, _, wasm, corsctl := requireBrowserAndBuild(t)
 
 	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
 	t.Cleanup(cancel) // last: after the browser and the gateway have stopped

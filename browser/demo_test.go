@@ -3,7 +3,6 @@ package browser_test
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"math"
 	"net"
 	"os"
@@ -49,17 +48,7 @@ type demoPage struct {
 // keep their width. With CORS_DEMO_SCREENSHOT=file.png it saves a
 // screenshot of the page.
 func TestDemoPage(t *testing.T) {
-	chromium := findChromium()
-	if chromium == "" {
-		requireOrSkip(t, "no chromium binary found: install it with `apt-get install -y chromium` (or set CORS_CHROMIUM)", "CORS_REQUIRE_BROWSER")
-	}
-	root := repoRoot(t)
-	wasm, corsctl := filepath.Join(root, "build", "cors.wasm"), filepath.Join(root, "build", "corsctl")
-	for _, f := range []string{wasm, corsctl} {
-		if _, err := os.Stat(f); err != nil {
-			requireOrSkip(t, fmt.Sprintf("build/%s is missing: run `make build`", filepath.Base(f)), "CORS_REQUIRE_WASM", "CORS_REQUIRE_BROWSER")
-		}
-	}
+	chromium, root, wasm, corsctl := requireBrowserAndBuild(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	t.Cleanup(cancel)
 

@@ -494,3 +494,21 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// requireBrowserAndBuild finds Chromium and the built cors.wasm and
+// corsctl, skipping (or failing, under CORS_REQUIRE_*) when one is missing.
+func requireBrowserAndBuild(t *testing.T) (chromium, root, wasm, corsctl string) {
+	t.Helper()
+	chromium = findChromium()
+	if chromium == "" {
+		requireOrSkip(t, "no chromium binary found: install it with `apt-get install -y chromium` (or set CORS_CHROMIUM)", "CORS_REQUIRE_BROWSER")
+	}
+	root = repoRoot(t)
+	wasm, corsctl = filepath.Join(root, "build", "cors.wasm"), filepath.Join(root, "build", "corsctl")
+	for _, f := range []string{wasm, corsctl} {
+		if _, err := os.Stat(f); err != nil {
+			requireOrSkip(t, fmt.Sprintf("build/%s is missing: run `make build`", filepath.Base(f)), "CORS_REQUIRE_WASM", "CORS_REQUIRE_BROWSER")
+		}
+	}
+	return chromium, root, wasm, corsctl
+}
