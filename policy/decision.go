@@ -55,34 +55,66 @@ func (r *Request) Reset() {
 // not grow with the value's length, except for the comma search in
 // X-Forwarded-Proto.
 func (r *Request) AddHeader(name, value string) {
-	switch name {
-	case ":method":
-		r.Method = value
-	case ":scheme":
-		r.Scheme = value
-	case ":authority":
-		r.Authority = value
-	case ":path":
-		r.Path = value
-	case headers.Origin:
-		r.Origin = append(r.Origin, value)
-	case headers.ACRM:
-		r.ACRM = append(r.ACRM, value)
-	case headers.ACRH:
-		r.ACRH = append(r.ACRH, value)
-	case headers.ACRPN:
-		r.ACRPN = append(r.ACRPN, value)
-	case "sec-fetch-site":
-		r.SecFetchSite = value
-	case "x-forwarded-proto":
-		r.addForwardedProto(value)
-	default:
-		// Hosts hand names over in lower case; another spelling of a
-		// recorded name is folded and looked up again. No recorded name
-		// is longer than Access-Control-Request-Private-Network.
-		if len(name) <= len(headers.ACRPN) && hasUpper(name) {
-			r.addFolded(name, value)
+	// By length first, then one comparison: in wasm, a string switch's
+	// binary search calls the runtime several times per header, and most
+	// headers (user-agent, accept, cookie) are dismissed by length alone.
+	switch len(name) {
+	case len(":path"):
+		if name == ":path" {
+			r.Path = value
+			return
 		}
+	case len(headers.Origin):
+		if name == headers.Origin {
+			r.Origin = append(r.Origin, value)
+			return
+		}
+	case len(":method"): // and ":scheme"
+		switch name {
+		case ":method":
+			r.Method = value
+			return
+		case ":scheme":
+			r.Scheme = value
+			return
+		}
+	case len(":authority"):
+		if name == ":authority" {
+			r.Authority = value
+			return
+		}
+	case len("sec-fetch-site"):
+		if name == "sec-fetch-site" {
+			r.SecFetchSite = value
+			return
+		}
+	case len("x-forwarded-proto"):
+		if name == "x-forwarded-proto" {
+			r.addForwardedProto(value)
+			return
+		}
+	case len(headers.ACRM):
+		if name == headers.ACRM {
+			r.ACRM = append(r.ACRM, value)
+			return
+		}
+	case len(headers.ACRH):
+		if name == headers.ACRH {
+			r.ACRH = append(r.ACRH, value)
+			return
+		}
+	case len(headers.ACRPN):
+		if name == headers.ACRPN {
+			r.ACRPN = append(r.ACRPN, value)
+			return
+		}
+	default:
+		return // no recorded name has this length
+	}
+	// Hosts hand names over in lower case; another spelling of a recorded
+	// name is folded and looked up again.
+	if hasUpper(name) {
+		r.addFolded(name, value)
 	}
 }
 

@@ -25,6 +25,15 @@ import "github.com/corsfilter/corsfilter/policy/internal/ascii"
 func (d *Decision) LocalReply(reply []Header, e *Edits) {
 	e.Remove, e.Set, e.Overridden, e.varyIn = e.Remove[:0], e.Set[:0], false, e.varyIn[:0]
 	own := d.Headers()
+	if cameBack(reply, own) {
+		return
+	}
+	localReplyEdits(reply, own, e)
+}
+
+// localReplyEdits is LocalReply's full path, for a reply whose CORS headers
+// are not own's as sent.
+func localReplyEdits(reply, own []Header, e *Edits) {
 	var found uint16 // bit i: own[i] came back once, as sent
 	for _, h := range reply {
 		if !IsUpstreamCORSHeader(h.Name) {
@@ -65,4 +74,39 @@ func containsFold(names []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// cameBack reports whether the CORS headers of reply are exactly own's, in
+// the order sent, as when no route adds any: the usual case, checked with
+// few calls, which cost in wasm. Every header of reply or own that may be
+// a CORS header (see maybeCORS) must pair with the next such header of the
+// other, name and value. own's names are lower case, as hosts hand names
+// over; a name in another case takes LocalReply's full path.
+func cameBack(reply, own []Header) bool {
+	j := 0
+	for i := range reply {
+		if !maybeCORS(reply[i].Name) {
+			continue
+		}
+		for j < len(own) && !maybeCORS(own[j].Name) {
+			j++
+		}
+		if j == len(own) || reply[i].Name != own[j].Name || reply[i].Value != own[j].Value {
+			return false
+		}
+		j++
+	}
+	for ; j < len(own); j++ {
+		if maybeCORS(own[j].Name) {
+			return false
+		}
+	}
+	return true
+}
+
+// maybeCORS is a test that IsUpstreamCORSHeader passes, and that most other
+// names fail without a call: longer than "access-control-", starting with
+// 'a' or 'A'.
+func maybeCORS(name string) bool {
+	return len(name) > len("access-control-") && name[0]|0x20 == 'a'
 }

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"strings"
 	"unsafe"
 
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
@@ -59,7 +58,7 @@ func mergeVary(buf *[]byte, existing []string, tokens string) string {
 		rest, more := v, true
 		for first := true; more; first = false {
 			var raw string
-			raw, rest, more = strings.Cut(rest, ",")
+			raw, rest, more = cutComma(rest)
 			m := ascii.TrimSpace(raw)
 			// Written members are separated by ", " and nothing else.
 			if m == "" || first && raw != m || !first && (len(raw) != len(m)+1 || raw[0] != ' ') {
@@ -108,7 +107,7 @@ func tokenBits(tokens, member string) uint64 {
 	var bits uint64
 	for t, rest, more := 0, tokens, true; more && t < 64; t++ {
 		var raw string
-		raw, rest, more = strings.Cut(rest, ",")
+		raw, rest, more = cutComma(rest)
 		if ascii.EqualFold(ascii.TrimSpace(raw), member) {
 			bits |= 1 << t
 		}
@@ -120,7 +119,7 @@ func tokenBits(tokens, member string) uint64 {
 func lacksToken(tokens string, found uint64) bool {
 	for t, rest, more := 0, tokens, true; more; t++ {
 		var raw string
-		raw, rest, more = strings.Cut(rest, ",")
+		raw, rest, more = cutComma(rest)
 		if ascii.TrimSpace(raw) != "" && !hasBit(found, t) {
 			return true
 		}
@@ -143,7 +142,7 @@ func joinVary(buf *[]byte, existing []string, tokens string, found uint64) strin
 		}
 		for t, rest, more := 0, list, true; more; t++ {
 			var raw string
-			raw, rest, more = strings.Cut(rest, ",")
+			raw, rest, more = cutComma(rest)
 			m := ascii.TrimSpace(raw)
 			if m == "" || i == len(existing) && hasBit(found, t) {
 				continue
@@ -170,11 +169,25 @@ func joinVary(buf *[]byte, existing []string, tokens string, found uint64) strin
 // two Access-Control-Allow-Origin values.
 func IsUpstreamCORSHeader(name string) bool {
 	const prefix = "access-control-"
-	return len(name) > len(prefix) && ascii.EqualFold(name[:len(prefix)], prefix)
+	return len(name) > len(prefix) && name[0]|0x20 == 'a' && ascii.EqualFold(name[:len(prefix)], prefix)
 }
 
 // IsVaryHeader reports whether a response header name is Vary, in any case.
-func IsVaryHeader(name string) bool { return ascii.EqualFold(name, headers.Vary) }
+func IsVaryHeader(name string) bool {
+	return len(name) == len(headers.Vary) && ascii.EqualFold(name, headers.Vary)
+}
+
+// cutComma is strings.Cut(s, ","), in a loop that inlines: Vary lists are
+// short, and in wasm the three calls under strings.Cut cost more than the
+// scan.
+func cutComma(s string) (before, after string, found bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ',' {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
 
 // Edits are what the filter does to the headers of a forwarded response on
 // a governed route, in order: remove every value of each header in Remove,
