@@ -28,45 +28,34 @@ var (
 	errSetHeader    = errors.New("the host refused to set a header")
 )
 
-// pairs iterates over a serialized header map: a count, then the size of
-// each name and value, then each name and value followed by a NUL. Names
-// and values alias the buffer.
-type pairs struct {
-	buf         []byte
-	n, i        int
-	sizes, data int
-	name, value string
-	malformed   bool
-}
-
-func newPairs(buf []byte) pairs {
+// decodePairs appends the headers of a serialized header map to dst: a
+// count, then the size of each name and value, then each name and value
+// followed by a NUL. Names and values alias buf. ok is false when the map
+// is malformed; dst then holds the headers before the fault. One loop, with
+// no call per header: calls are what costs in wasm.
+func decodePairs(buf []byte, dst []policy.Header) (_ []policy.Header, ok bool) {
 	if len(buf) < 4 {
-		return pairs{} // an empty map may come as no buffer at all
+		return dst, true // an empty map may come as no buffer at all
 	}
 	n := int(binary.LittleEndian.Uint32(buf))
-	p := pairs{buf: buf, n: n, sizes: 4, data: 4 + 8*n}
-	if n < 0 || n > len(buf) || p.data > len(buf) {
-		p.n, p.malformed = 0, true
+	sizes, data := 4, 4+8*n
+	if n < 0 || n > len(buf) || data > len(buf) {
+		return dst, false
 	}
-	return p
-}
-
-func (p *pairs) next() bool {
-	if p.i >= p.n {
-		return false
+	for range n {
+		ks := int(binary.LittleEndian.Uint32(buf[sizes:]))
+		vs := int(binary.LittleEndian.Uint32(buf[sizes+4:]))
+		if ks < 0 || vs < 0 || ks > len(buf) || vs > len(buf) || data+ks+1+vs+1 > len(buf) {
+			return dst, false
+		}
+		dst = append(dst, policy.Header{
+			Name:  unsafe.String(&buf[data], ks),
+			Value: unsafe.String(&buf[data+ks+1], vs),
+		})
+		sizes += 8
+		data += ks + 1 + vs + 1
 	}
-	ks := int(binary.LittleEndian.Uint32(p.buf[p.sizes:]))
-	vs := int(binary.LittleEndian.Uint32(p.buf[p.sizes+4:]))
-	if ks < 0 || vs < 0 || ks > len(p.buf) || vs > len(p.buf) || p.data+ks+1+vs+1 > len(p.buf) {
-		p.n, p.malformed = 0, true
-		return false
-	}
-	p.name = unsafe.String(&p.buf[p.data], ks)
-	p.value = unsafe.String(&p.buf[p.data+ks+1], vs)
-	p.sizes += 8
-	p.data += ks + 1 + vs + 1
-	p.i++
-	return true
+	return dst, true
 }
 
 // readRequest gathers what Decide needs: the pseudo-headers, every value of
@@ -78,11 +67,12 @@ func readRequest(r *policy.Request, routes bool) error {
 	if st != abi.StatusOK {
 		return errReadHeaders
 	}
-	it := newPairs(buf)
-	for it.next() {
-		r.AddHeader(it.name, it.value)
+	hs, ok := decodePairs(buf, scratch.headers[:0])
+	scratch.headers = hs
+	for i := range hs {
+		r.AddHeader(hs[i].Name, hs[i].Value)
 	}
-	if it.malformed {
+	if !ok {
 		return errBadPairs
 	}
 	if !routes {
@@ -127,11 +117,8 @@ func responseHeaders(dst []policy.Header) ([]policy.Header, error) {
 	if st != abi.StatusOK {
 		return dst, errReadHeaders
 	}
-	it := newPairs(buf)
-	for it.next() {
-		dst = append(dst, policy.Header{Name: it.name, Value: it.value})
-	}
-	if it.malformed {
+	dst, ok := decodePairs(buf, dst)
+	if !ok {
 		return dst, errBadPairs
 	}
 	return dst, nil

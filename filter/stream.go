@@ -31,11 +31,11 @@ const echoCap = 512
 // scratch is storage reused from stream to stream. A VM runs one callback at
 // a time, so one set serves every stream of the VM.
 var scratch struct {
-	request  policy.Request
-	reply    []policy.Header
-	upstream []policy.Header
-	edits    policy.Edits
-	buf      []byte
+	request policy.Request
+	reply   []policy.Header
+	headers []policy.Header // a header map as read, request or response
+	edits   policy.Edits
+	buf     []byte
 }
 
 // onRequestHeaders decides once, then answers locally, keeps the decision
@@ -106,8 +106,8 @@ func (s *stream) onResponseHeaders() (action types.Action) {
 		return types.ActionContinue
 	}
 	defer p.guard("response headers", &action)
-	upstream, err := responseHeaders(scratch.upstream[:0])
-	scratch.upstream = upstream
+	upstream, err := responseHeaders(scratch.headers[:0])
+	scratch.headers = upstream
 	if err != nil {
 		p.fault("reading the response headers", err)
 		return types.ActionContinue
