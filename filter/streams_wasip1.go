@@ -86,30 +86,30 @@ func (t *streamTable) get(id uint32) *stream {
 func (t *streamTable) Has(id uint32) bool { return t.get(id) != nil }
 
 // RequestHeaders implements abi.Streams.
-func (t *streamTable) RequestHeaders(id uint32) uint32 {
+func (t *streamTable) RequestHeaders(id uint32) (uint32, bool) {
 	if s := t.get(id); s != nil {
-		return uint32(s.onRequestHeaders())
+		return uint32(s.onRequestHeaders()), true
 	}
-	return 0
+	return 0, false
 }
 
 // ResponseHeaders implements abi.Streams.
-func (t *streamTable) ResponseHeaders(id uint32) uint32 {
+func (t *streamTable) ResponseHeaders(id uint32) (uint32, bool) {
 	if s := t.get(id); s != nil {
-		return uint32(s.onResponseHeaders())
+		return uint32(s.onResponseHeaders()), true
 	}
-	return 0
+	return 0, false
 }
 
 // Delete implements abi.Streams: the stream returns to the pool, and the
 // cells after it shift back, so that lookups never cross a hole.
-func (t *streamTable) Delete(id uint32) {
+func (t *streamTable) Delete(id uint32) bool {
 	if len(t.ids) == 0 || id == 0 {
-		return
+		return false
 	}
 	i := t.cell(id)
 	if t.ids[i] == 0 {
-		return
+		return false
 	}
 	s := t.slots[i]
 	*s = stream{spill: s.spill[:0]}
@@ -126,4 +126,5 @@ func (t *streamTable) Delete(id uint32) {
 			i = j
 		}
 	}
+	return true
 }

@@ -21,10 +21,10 @@ func proxyOnMemoryAllocate(size uint32) *byte {
 	if size == 0 {
 		size = 1 // &buf[0] must exist; the host still reports size 0
 	}
-	buf := arenaAlloc(int(size))
-	if buf == nil {
-		buf = make([]byte, size)
+	if buf := arenaAlloc(int(size)); buf != nil {
+		return &buf[0] // the arena keeps it: nothing for the GC to lose
 	}
+	buf := make([]byte, size)
 	pending = append(pending, buf)
 	return &buf[0]
 }
@@ -73,6 +73,18 @@ func arenaAlloc(n int) []byte {
 func claim(addr, size uint32) (p *byte, n int, ok bool) {
 	if addr == 0 {
 		return nil, 0, size == 0
+	}
+	if arenaOff > 0 {
+		// Handed out from the arena in this callback: within what was
+		// handed out, or not ours.
+		base := uint32(uintptr(unsafe.Pointer(&arena[0])))
+		if addr >= base && addr-base < uint32(arenaOff) {
+			off := int(addr - base)
+			if int(size) > arenaOff-off {
+				return nil, 0, false
+			}
+			return &arena[off], int(size), true
+		}
 	}
 	for _, buf := range pending {
 		if uint32(uintptr(unsafe.Pointer(&buf[0]))) == addr && int(size) <= len(buf) {

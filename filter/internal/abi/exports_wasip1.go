@@ -123,10 +123,12 @@ func proxyOnUpstreamConnectionClose(contextID uint32, peerType uint32) {
 //go:wasmexport proxy_on_request_headers
 func proxyOnRequestHeaders(contextID uint32, numHeaders int32, endOfStream uint32) uint32 {
 	arenaOn = true
-	var r uint32
-	if ours(contextID) {
-		r = streams.RequestHeaders(contextID)
-	} else {
+	// One lookup: the handler says whether the stream is its own.
+	r, ok := uint32(0), false
+	if streams != nil {
+		r, ok = streams.RequestHeaders(contextID)
+	}
+	if !ok {
 		r = sdkOnRequestHeaders(contextID, int(numHeaders), endOfStream != 0)
 	}
 	arenaOn, arenaOff = false, 0
@@ -152,10 +154,12 @@ func proxyOnRequestTrailers(contextID uint32, numTrailers int32) uint32 {
 //go:wasmexport proxy_on_response_headers
 func proxyOnResponseHeaders(contextID uint32, numHeaders int32, endOfStream uint32) uint32 {
 	arenaOn = true
-	var r uint32
-	if ours(contextID) {
-		r = streams.ResponseHeaders(contextID)
-	} else {
+	// One lookup: the handler says whether the stream is its own.
+	r, ok := uint32(0), false
+	if streams != nil {
+		r, ok = streams.ResponseHeaders(contextID)
+	}
+	if !ok {
 		r = sdkOnResponseHeaders(contextID, int(numHeaders), endOfStream != 0)
 	}
 	arenaOn, arenaOff = false, 0
@@ -209,8 +213,7 @@ func proxyOnDone(contextID uint32) uint32 {
 
 //go:wasmexport proxy_on_delete
 func proxyOnDelete(contextID uint32) {
-	if ours(contextID) {
-		streams.Delete(contextID)
+	if streams != nil && streams.Delete(contextID) {
 		return
 	}
 	sdkOnDelete(contextID)

@@ -19,11 +19,13 @@ type Streams interface {
 	// has not ended.
 	Has(contextID uint32) bool
 	// RequestHeaders and ResponseHeaders return a proxy-wasm action
-	// (0 Continue, 1 Pause).
-	RequestHeaders(contextID uint32) uint32
-	ResponseHeaders(contextID uint32) uint32
-	// Delete ends the stream.
-	Delete(contextID uint32)
+	// (0 Continue, 1 Pause); ok is false, and nothing done, when contextID
+	// is not a stream of the handler.
+	RequestHeaders(contextID uint32) (action uint32, ok bool)
+	ResponseHeaders(contextID uint32) (action uint32, ok bool)
+	// Delete ends the stream; it reports false when contextID is not a
+	// stream of the handler.
+	Delete(contextID uint32) bool
 }
 
 // streams is the plugin's handler; nil until HandleStreams, in which case
@@ -57,25 +59,46 @@ const (
 // them. During a stream's header callback they live in the ABI layer's
 // arena: valid until the callback returns.
 func HeaderPairs(mapType uint32) ([]byte, uint32) {
-	var data *byte
-	var size int
-	st := (*host)(nil).ProxyGetHeaderMapPairs(mapType, &data, &size)
-	if st != StatusOK || data == nil {
-		return nil, st
-	}
-	return unsafe.Slice(data, size), st
+	o := streamCall()
+	return o.result(proxyGetHeaderMapPairs(mapType, &o.data, &o.size))
 }
 
 // Property returns the value of a property, its path's parts joined by NUL;
 // like HeaderPairs, it lives until the callback returns.
 func Property(path string) ([]byte, uint32) {
-	var data *byte
-	var size int
-	st := (*host)(nil).ProxyGetProperty(unsafe.StringData(path), len(path), &data, &size)
-	if st != StatusOK || data == nil {
-		return nil, st
+	o := streamCall()
+	return o.result(proxyGetProperty(unsafe.StringData(path), uint32(len(path)), &o.data, &o.size))
+}
+
+// streamOut holds the out-parameters of the stream path's data calls. A
+// stream callback makes them one at a time, and the host's calls back into
+// proxy_on_memory_allocate make no host call: they never nest, so one
+// static slot serves them all, without the enter and leave of the SDK's
+// path, which cost a third of reading a header map in wasm.
+var streamOut out
+
+func streamCall() *out {
+	streamOut.data, streamOut.size = 0, 0
+	return &streamOut
+}
+
+// result claims the buffer the host returned, as out.bytes does, and then
+// releases the pending allocations: no host call is in flight.
+func (o *out) result(status uint32) ([]byte, uint32) {
+	var b []byte
+	if status == StatusOK {
+		p, n, ok := claim(o.data, o.size)
+		switch {
+		case !ok:
+			status = statusInternalFailure
+		case p != nil:
+			b = unsafe.Slice(p, n)
+		}
 	}
-	return unsafe.Slice(data, size), st
+	if depth == 0 && len(pending) > 0 {
+		releasePending()
+	}
+	return b, status
 }
 
 // RemoveHeader removes every value of a header.
