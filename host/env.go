@@ -213,6 +213,10 @@ func (vm *VM) proxyLog(s []uint64) {
 		s[0] = statusBadArgument
 		return
 	}
+	if LogLevel(level) < vm.plugin.opts.logLevel {
+		s[0] = statusOK
+		return
+	}
 	vm.log(LogLevel(level), string(msg))
 	s[0] = statusOK
 }

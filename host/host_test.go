@@ -174,6 +174,16 @@ func TestProbe_restricted_callbacks(t *testing.T) {
 			t.Fatalf("info logs: got %q; want [hello]", got)
 		}
 	})
+	t.Run("a message below WithLogLevel is dropped, as Envoy drops it", func(t *testing.T) {
+		vm := newProbeVM(t, probe{initLogs: true}, WithLogLevel(LogWarn))
+		if got := vm.Logs(LogInfo); len(got) != 0 {
+			t.Fatalf("info logs under WithLogLevel(LogWarn): got %q; want none", got)
+		}
+		vm = newProbeVM(t, probe{initLogs: true}, WithLogLevel(LogInfo))
+		if got := vm.Logs(LogInfo); !slices.Equal(got, []string{"hello"}) {
+			t.Fatalf("info logs under WithLogLevel(LogInfo): got %q; want [hello]", got)
+		}
+	})
 	t.Run("proxy_get_property during _initialize kills the VM", func(t *testing.T) {
 		ctx := context.Background()
 		plugin, err := Compile(ctx, probe{initGetsProperty: true}.build())

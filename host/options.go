@@ -32,6 +32,7 @@ type options struct {
 	sink       func(LogLevel, string)
 	trace      func(vm *VM, export string, contextID uint32)
 	maxLogs    int
+	logLevel   LogLevel
 	cache      wazero.CompilationCache
 }
 
@@ -80,6 +81,14 @@ func WithLogSink(fn func(LogLevel, string)) Option { return func(o *options) { o
 func WithCallTrace(fn func(vm *VM, export string, contextID uint32)) Option {
 	return func(o *options) { o.trace = fn }
 }
+
+// WithLogLevel sets the lowest level of the guest's messages the host
+// keeps, as Envoy's log level for the wasm component does
+// (--component-log-level wasm:info is Envoy's default): a message below it
+// is checked as any other (its memory, its level) and then dropped, without
+// a copy, as Envoy drops it. Default: LogTrace, every message, for tests
+// that read the debug lines.
+func WithLogLevel(l LogLevel) Option { return func(o *options) { o.logLevel = l } }
 
 // WithMaxLogs bounds the log entries each VM retains (default 100,000);
 // later entries are only passed to the sink and counted by
