@@ -85,6 +85,7 @@ func (c *converter) envoyRoutes(cfg *routev3.RouteConfiguration) error {
 	c.group++
 	for v, vh := range cfg.GetVirtualHosts() {
 		vwhere := fmt.Sprintf("%s, virtual_hosts[%d] (%s)", id, v, vh.GetName())
+		//lint:ignore SA1019 an importer reads the deprecated virtual-host CorsPolicy that configurations still use
 		vhCors, err := perFilterCors(vh.GetTypedPerFilterConfig(), vh.GetCors())
 		if err != nil {
 			return fmt.Errorf("%s: %v", vwhere, err)
@@ -93,6 +94,7 @@ func (c *converter) envoyRoutes(cfg *routev3.RouteConfiguration) error {
 		rank := domainRank(vh.GetDomains())
 		for i, route := range vh.GetRoutes() {
 			where := fmt.Sprintf("%s.routes[%d]", vwhere, i)
+			//lint:ignore SA1019 an importer reads the deprecated route-level CorsPolicy that configurations still use
 			rc, err := perFilterCors(route.GetTypedPerFilterConfig(), route.GetRoute().GetCors())
 			if err != nil {
 				return fmt.Errorf("%s: %v", where, err)

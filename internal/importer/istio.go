@@ -81,6 +81,7 @@ func (c *converter) add(r Rule) {
 }
 
 func (c *converter) istioCors(r *Rule, cp *istio.CorsPolicy, where string) {
+	//lint:ignore SA1019 an importer reads the deprecated allowOrigin that VirtualServices still use
 	for k, o := range cp.GetAllowOrigin() {
 		c.change(fmt.Sprintf("%s.allowOrigin[%d]", where, k), "the deprecated allowOrigin is read as an exact origin")
 		c.exactOrigin(r, o, fmt.Sprintf("%s.allowOrigin[%d]", where, k))
