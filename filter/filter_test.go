@@ -233,6 +233,14 @@ func TestStartLogsEffectivePolicy(t *testing.T) {
 	}
 }
 
+func TestStartLogsPolicyVersion(t *testing.T) {
+	host := start(t, `{"version":"7","description":"storefront\nAPIs","allowed_origins":["https://app.example.com"]}`)
+	info := host.GetInfoLogs()
+	if !slices.Contains(info, `cors: policy version "7": "storefront APIs"`) {
+		t.Errorf("start log %q lacks the policy's version and description", info)
+	}
+}
+
 func TestPanicIsContained(t *testing.T) {
 	host := start(t, basic)
 	p := &pluginContext{}

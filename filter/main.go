@@ -84,6 +84,9 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 	p.metrics = m
 	p.policy, p.routes = pol, pol.UsesRouteNames()
 	proxywasm.LogInfo(startLine() + " with policy " + pol.String())
+	if l := pol.StartLog(); l != "" {
+		proxywasm.LogInfo(l)
+	}
 	for _, w := range pol.Warnings() {
 		proxywasm.LogWarn(w)
 	}

@@ -20,6 +20,7 @@ type Policy struct {
 	rules    []rule
 	names    []string
 	warnings []string
+	meta     metadata // version and description, for reviewers (describe.go)
 }
 
 // rule is one compiled rule with every field resolved (its own, else the
@@ -29,6 +30,7 @@ type rule struct {
 	name  string
 	match *match
 	mode  mode
+	meta  ruleMetadata // description and internal, for reviewers (describe.go)
 
 	origins *origins.Set // nil when only regexes are listed
 	regexes []*regex.DFA // automata of anchored regexes over origins; matched against valid origins only
@@ -94,12 +96,17 @@ func Parse(config []byte) (*Policy, error) {
 	top := &fields{}
 	var rulesV gjson.Result
 	hasRules := false
-	ok := d.object(gjson.ParseBytes(config), "", append(policyKeys[:len(policyKeys):len(policyKeys)], "rules"), func(key string, v gjson.Result, p string) {
-		if key == "rules" {
+	var meta metadata
+	topKeys := append(append(policyKeys[:len(policyKeys):len(policyKeys)], "rules"), metadataKeys...)
+	ok := d.object(gjson.ParseBytes(config), "", topKeys, func(key string, v gjson.Result, p string) {
+		switch key {
+		case "rules":
 			rulesV, hasRules = v, true
-			return
+		case keyVersion, keyDescription:
+			d.metadataField(&meta, key, v, p)
+		default:
+			d.policyField(top, key, v, p)
 		}
-		d.policyField(top, key, v, p)
 	})
 	if !ok {
 		return nil, d.errs.joined()
@@ -112,7 +119,7 @@ func Parse(config []byte) (*Policy, error) {
 		sources = []source{{name: "default", match: &match{}, lv: top}}
 	}
 
-	p := &Policy{}
+	p := &Policy{meta: meta}
 	catchAll := ""
 	for i, src := range sources {
 		if catchAll != "" {
@@ -123,6 +130,7 @@ func Parse(config []byte) (*Policy, error) {
 		}
 		r := d.compileRule(top, src.lv, src.name)
 		r.match = src.match
+		r.meta = src.meta
 		p.rules = append(p.rules, r)
 		p.names = append(p.names, src.name)
 	}
@@ -139,6 +147,7 @@ type source struct {
 	name  string
 	match *match
 	lv    *fields
+	meta  ruleMetadata
 }
 
 // rules decodes the rules array, recording every error in d: each rule's
@@ -157,7 +166,7 @@ func (d *decoder) rules(v gjson.Result) []source {
 		i++
 		src := source{match: &match{}, lv: &fields{path: path}}
 		hasName := false
-		known := append([]string{"name", "match"}, policyKeys...)
+		known := append(append([]string{"name", "match"}, policyKeys...), ruleMetadataKeys...)
 		if !d.object(rv, path, known, func(key string, v gjson.Result, p string) {
 			switch key {
 			case "name":
@@ -183,6 +192,8 @@ func (d *decoder) rules(v gjson.Result) []source {
 				}
 			case "match":
 				src.match = d.match(v, p)
+			case keyDescription, keyInternal:
+				d.ruleMetadataField(&src.meta, key, v, p)
 			default:
 				d.policyField(src.lv, key, v, p)
 			}

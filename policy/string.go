@@ -12,7 +12,11 @@ import (
 // Parsing it again yields an equivalent policy.
 func (p *Policy) String() string {
 	var b strings.Builder
-	b.WriteString(`{"rules":[`)
+	b.WriteByte('{')
+	w := &jsonWriter{b: &b, first: true}
+	p.meta.writeJSON(w)
+	w.key("rules")
+	b.WriteByte('[')
 	for i := range p.rules {
 		if i > 0 {
 			b.WriteByte(',')
@@ -98,6 +102,7 @@ func (ru *rule) writeJSON(b *strings.Builder) {
 	b.WriteByte('{')
 	w.key("name")
 	writeString(b, ru.name)
+	ru.meta.writeJSON(w)
 	if m := ru.match; !m.catchAll() {
 		w.key("match")
 		b.WriteByte('{')

@@ -26,10 +26,11 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	quiet := fs.Bool("q", false, "print only the one-line summary, not the effective policy")
+	format := fs.String("format", "text", "the output: `text`, or json (one object with the normalized policy, warnings and errors, for tools)")
 	configFlag := fs.String("config", "", "the plugin configuration `file`, if not given as an argument")
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintln(w, "usage: corsctl check [-q] CONFIG")
+		fmt.Fprintln(w, "usage: corsctl check [-q] [-format text|json] CONFIG")
 		fmt.Fprintln(w, "Validate CONFIG (\"-\" for stdin) with the policy code the plugin runs;")
 		fmt.Fprintln(w, "exit 0 and print the effective policy, or exit 1 with every error on stderr.")
 		fs.PrintDefaults()
@@ -40,6 +41,14 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	path, ok := configArg(fs, pos, *configFlag, stderr)
 	if !ok {
+		return 2
+	}
+	switch *format {
+	case "text":
+	case "json":
+		return checkJSON(path, stdin, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "corsctl check: -format %q: want text or json\n", *format)
 		return 2
 	}
 	data, err := readFile(path, stdin)
@@ -78,7 +87,18 @@ func runCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, ", %d %s", len(w), pluralize(len(w), "warning", "warnings"))
 		}
 		fmt.Fprintln(stdout)
+		if v := p.Version(); v != "" {
+			fmt.Fprintf(stdout, "version: %s\n", v)
+		}
+		if d := p.Description(); d != "" {
+			fmt.Fprintf(stdout, "description: %s\n", indentLines(d, "  "))
+		}
 		if !*quiet {
+			for _, r := range p.Describe() {
+				if r.Description != "" {
+					fmt.Fprintf(stdout, "rule %s: %s\n", r.Name, indentLines(r.Description, "  "))
+				}
+			}
 			fmt.Fprintln(stdout, indentJSON(p.String()))
 		}
 	}
@@ -219,4 +239,98 @@ func pluralize(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// indentLines indents the lines after the first of a multi-line text.
+func indentLines(s, indent string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+indent)
+}
+
+// checkReport is check -format json's output, a contract for tools.
+type checkReport struct {
+	OK               bool           `json:"ok"`
+	File             string         `json:"file"`
+	Configs          []configReport `json:"configs"`
+	Skipped          []string       `json:"skipped"`
+	Error            string         `json:"error,omitempty"` // the file is unreadable or holds no configuration
+	PublicSuffixList string         `json:"public_suffix_list"`
+}
+
+// configReport is one plugin configuration of the file.
+type configReport struct {
+	Where       string          `json:"where"` // "" for a file that is the configuration itself
+	OK          bool            `json:"ok"`
+	Version     string          `json:"version,omitempty"`
+	Description string          `json:"description,omitempty"`
+	Rules       []string        `json:"rules"`
+	Policy      json.RawMessage `json:"policy"` // the normalized effective policy; null when invalid
+	Warnings    []problemReport `json:"warnings"`
+	Errors      []problemReport `json:"errors"`
+}
+
+// problemReport is one error or warning: its JSON path, its problem (for
+// an error: the policy.Problem vocabulary) and the whole message.
+type problemReport struct {
+	Path    string `json:"path,omitempty"`
+	Problem string `json:"problem,omitempty"`
+	Message string `json:"message"`
+}
+
+// checkJSON implements check -format json: one JSON object on stdout,
+// whatever the verdict; exit 0 when every configuration is valid, else 1.
+func checkJSON(path string, stdin io.Reader, stdout, stderr io.Writer) int {
+	rep := checkReport{File: path, Configs: []configReport{}, Skipped: []string{}, PublicSuffixList: policy.PublicSuffixList()}
+	data, err := readFile(path, stdin)
+	var configs []pluginConfig
+	if err == nil {
+		configs, rep.Skipped, err = findConfigs(data)
+	}
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	if rep.Skipped == nil {
+		rep.Skipped = []string{}
+	}
+	rep.OK = err == nil
+	for _, c := range configs {
+		cr := configReport{Where: c.where, Rules: []string{}, Policy: json.RawMessage("null"), Warnings: []problemReport{}, Errors: []problemReport{}}
+		p, err := policy.Parse(c.json)
+		if err != nil {
+			rep.OK = false
+			for e := range policy.Errors(err) {
+				cr.Errors = append(cr.Errors, problemReport{Path: e.Path, Problem: string(e.Problem), Message: e.Error()})
+			}
+			if l := syntaxLine(path, c); l != "" {
+				cr.Errors = append(cr.Errors, problemReport{Problem: string(policy.ProblemInvalidJSON), Message: l})
+			}
+		} else {
+			cr.OK, cr.Version, cr.Description, cr.Rules = true, p.Version(), p.Description(), p.RuleNames()
+			cr.Policy = json.RawMessage(p.String())
+			for _, w := range p.Warnings() {
+				cr.Warnings = append(cr.Warnings, problemReport{Path: warningPath(w), Message: w})
+			}
+		}
+		rep.Configs = append(rep.Configs, cr)
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		fmt.Fprintf(stderr, "corsctl check: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s\n", b)
+	if !rep.OK {
+		return 1
+	}
+	return 0
+}
+
+// warningPath returns the JSON path a warning "cors: <path>: <text>"
+// names, "" when it names none.
+func warningPath(w string) string {
+	rest := strings.TrimPrefix(w, "cors: ")
+	p, _, ok := strings.Cut(rest, ": ")
+	if !ok || strings.ContainsAny(p, " \"") {
+		return ""
+	}
+	return p
 }

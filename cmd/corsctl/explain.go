@@ -239,6 +239,12 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 		fmt.Fprintf(w, "rule:      none of %d (%s) matched\n", len(names), strings.Join(names, ", "))
 	} else {
 		fmt.Fprintf(w, "rule:      %s (rule %d of %d)\n", d.Rule, d.RuleIndex+1, len(names))
+		if desc := p.Describe()[d.RuleIndex].Description; desc != "" {
+			fmt.Fprintf(w, "           %s\n", indentLines(desc, "           "))
+		}
+	}
+	if v := p.Version(); v != "" {
+		fmt.Fprintf(w, "policy:    version %s\n", v)
 	}
 	fmt.Fprintf(w, "kind:      %s\n", kindText(d.Kind))
 	v := verdict(d.Outcome)

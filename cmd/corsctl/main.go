@@ -1,11 +1,15 @@
-// Command corsctl checks, explains, replays and serves a CORS plugin
-// configuration offline, with the same policy code and the same cors.wasm
+// Command corsctl checks, explains, replays, serves, tests, compares,
+// documents and imports a CORS plugin configuration offline, with the same policy code and the same cors.wasm
 // that run in Envoy.
 //
 //	corsctl check CONFIG
 //	corsctl explain CONFIG -origin O -method M [-header K:V]... [-authority H -path P]
 //	corsctl replay CONFIG [-wasm FILE] < requests.jsonl
 //	corsctl serve CONFIG -upstream URL [-listen 127.0.0.1:8080] [-wasm FILE]
+//	corsctl test POLICY CASES [-engine wasm|policy] [-junit FILE]
+//	corsctl diff OLD NEW [-traffic requests.jsonl]
+//	corsctl doc POLICY [-format markdown|html]
+//	corsctl import FILE [-o OUT]
 //	corsctl help [COMMAND] | corsctl --version
 //
 // replay and serve run cors.wasm from beside the corsctl binary (where make
