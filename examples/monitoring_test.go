@@ -108,7 +108,7 @@ func checkQuery(t *testing.T, where, expr string, perRule, global []string, sect
 			return nil
 		}
 		for _, m := range vs.LabelMatchers {
-			if m.Name != labels.MetricName {
+			if m.Name != model.MetricNameLabel {
 				continue
 			}
 			switch m.Type {
@@ -229,10 +229,10 @@ func TestRelabeling(t *testing.T) {
 	for _, rule := range []string{"app-write", "public_read", "a", "not_cors", "x-actual", "preflight_denied"} {
 		for _, o := range outcomes {
 			name := "cors_" + strings.ReplaceAll(rule, "-", "_") + "_" + o
-			lb := labels.NewBuilder(labels.FromStrings(labels.MetricName, name, "instance", "gw:15090"))
+			lb := labels.NewBuilder(labels.FromStrings(model.MetricNameLabel, name, "instance", "gw:15090"))
 			relabel.ProcessBuilder(lb, cfgs...)
 			got := lb.Labels()
-			if got.Get("rule") != strings.ReplaceAll(rule, "-", "_") || got.Get("outcome") != o || got.Get(labels.MetricName) != name {
+			if got.Get("rule") != strings.ReplaceAll(rule, "-", "_") || got.Get("outcome") != o || got.Get(model.MetricNameLabel) != name {
 				t.Errorf("%s: relabeled to %v, want rule=%s outcome=%s and the name kept", name, got, strings.ReplaceAll(rule, "-", "_"), o)
 			}
 		}
@@ -244,7 +244,7 @@ func TestRelabeling(t *testing.T) {
 		"cors_origin_source_b2b_eu_age_seconds":     {"source": "b2b_eu"},
 		"envoy_cluster_upstream_rq_actual_denied_x": {},
 	} {
-		lb := labels.NewBuilder(labels.FromStrings(labels.MetricName, name))
+		lb := labels.NewBuilder(labels.FromStrings(model.MetricNameLabel, name))
 		relabel.ProcessBuilder(lb, cfgs...)
 		got := lb.Labels()
 		for _, l := range []string{"rule", "outcome", "source"} {
