@@ -20,7 +20,7 @@ GOFILES   := $(shell find . -name '*.go' -not -path './build/*') go.mod go.sum $
 
 .PHONY: help
 help: ## list the targets
-	@grep -hE '^[a-z.]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: build/cors.wasm build/noop.wasm build/corsctl ## build the plugin, the no-op baseline plugin and corsctl
@@ -45,6 +45,26 @@ build/corsctl: $(GOFILES)
 
 build/demo: $(GOFILES)
 	$(GO) build -trimpath -o $@ ./cmd/demo
+
+build/wasmoci: $(GOFILES)
+	$(GO) build -trimpath -o $@ ./cmd/wasmoci
+
+# The OCI image that Istio (WasmPlugin, TrafficExtension), Envoy Gateway and
+# Higress pull: an OCI image manifest whose last layer is a tar+gzip holding
+# plugin.wasm. Reproducible: the same cors.wasm gives the same digest.
+.PHONY: oci
+oci: build/cors.wasm build/wasmoci ## package build/cors.wasm as an OCI image in build/oci/ (no Docker) and print its manifest digest, the value to pin
+	./build/wasmoci build -wasm build/cors.wasm -layout build/oci
+
+.PHONY: oci-push
+oci-push: oci ## push build/oci/ to REF=registry/repository[:tag] with your docker login credentials; prints REF@digest
+	./build/wasmoci push -layout build/oci $(REF)
+
+ifneq ($(filter oci-push,$(MAKECMDGOALS)),)
+ifeq ($(REF),)
+$(error usage: make oci-push REF=registry.example.com/platform/cors:TAG)
+endif
+endif
 
 # The demo's ports: make run API_PORT=9080 PAGE_PORT=9081 UPSTREAM_PORT=9090.
 API_PORT      ?= 8080
@@ -122,4 +142,4 @@ psl: ## refresh the Public Suffix List table (policy/internal/psl) from the newe
 
 .PHONY: clean
 clean: ## remove build outputs
-	rm -rf build/*.wasm build/corsctl build/demo build/bench.txt
+	rm -rf build/*.wasm build/corsctl build/demo build/wasmoci build/oci build/bench.txt

@@ -548,10 +548,21 @@ func TestIstioExampleSchemaCatchesMistakes(t *testing.T) {
 	}
 }
 
-// egSchema returns the openAPIV3Schema Envoy Gateway v1.9.1 defines for kind.
+// egSchema returns the openAPIV3Schema Envoy Gateway v1.9.1 defines for kind
+// (for Gateway, that of the Gateway API CRDs it ships).
 func egSchema(t *testing.T, kind string) map[string]any {
 	t.Helper()
 	switch kind {
+	case "Gateway":
+		data, err := os.ReadFile("envoy-gateway/testdata/gateway.schema.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s map[string]any
+		if err := json.Unmarshal(data, &s); err != nil {
+			t.Fatal(err)
+		}
+		return s
 	case "EnvoyExtensionPolicy":
 		data, err := os.ReadFile("envoy-gateway/testdata/gateway.envoyproxy.io_envoyextensionpolicies.yaml")
 		if err != nil {
@@ -593,10 +604,14 @@ func egSchema(t *testing.T, kind string) map[string]any {
 
 func validateEG(t *testing.T, obj map[string]any) *openAPIValidator {
 	t.Helper()
-	if obj["apiVersion"] != "gateway.envoyproxy.io/v1alpha1" {
-		t.Fatalf("apiVersion = %v, want gateway.envoyproxy.io/v1alpha1", obj["apiVersion"])
-	}
 	kind, _ := obj["kind"].(string)
+	want := "gateway.envoyproxy.io/v1alpha1"
+	if kind == "Gateway" {
+		want = "gateway.networking.k8s.io/v1"
+	}
+	if obj["apiVersion"] != want {
+		t.Fatalf("%s apiVersion = %v, want %s", kind, obj["apiVersion"], want)
+	}
 	v := &openAPIValidator{}
 	v.validate(egSchema(t, kind), obj, kind)
 	return v
@@ -604,7 +619,7 @@ func validateEG(t *testing.T, obj map[string]any) *openAPIValidator {
 
 func TestEnvoyGatewayExample(t *testing.T) {
 	objs := k8sObjects(t, "envoy-gateway/extension-policy.yaml")
-	var policies, orders int
+	var policies, orders, gateways int
 	for _, obj := range objs {
 		v := validateEG(t, obj)
 		for _, err := range v.errs {
@@ -630,6 +645,8 @@ func TestEnvoyGatewayExample(t *testing.T) {
 				}
 				parsePolicy(t, "extension-policy.yaml wasm config", config)
 			}
+		case "Gateway":
+			gateways++
 		case "EnvoyProxy":
 			orders++
 			// Envoy Gateway's default order puts wasm after ext_authz,
@@ -645,8 +662,8 @@ func TestEnvoyGatewayExample(t *testing.T) {
 			}
 		}
 	}
-	if policies != 1 || orders != 1 {
-		t.Errorf("want one EnvoyExtensionPolicy and one EnvoyProxy, got %d and %d", policies, orders)
+	if policies != 1 || orders != 1 || gateways != 1 {
+		t.Errorf("want one EnvoyExtensionPolicy, one EnvoyProxy and one Gateway, got %d, %d and %d", policies, orders, gateways)
 	}
 }
 
@@ -671,6 +688,11 @@ func TestEnvoyGatewaySchemaCatchesMistakes(t *testing.T) {
 		{desc: "unknown filter name", kind: "EnvoyProxy", edit: func(s map[string]any) {
 			s["filterOrder"].([]any)[0].(map[string]any)["before"] = "envoy.filters.http.jwt"
 		}},
+		{desc: "unknown merge type", kind: "EnvoyProxy", edit: func(s map[string]any) { s["mergeType"] = "Merge" }},
+		{desc: "a namespace in the Gateway's parametersRef", kind: "Gateway", edit: func(s map[string]any) {
+			s["infrastructure"].(map[string]any)["parametersRef"].(map[string]any)["namespace"] = "envoy-gateway-system"
+		}},
+		{desc: "Gateway without listeners", kind: "Gateway", edit: func(s map[string]any) { delete(s, "listeners") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {

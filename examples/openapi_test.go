@@ -13,7 +13,7 @@ import (
 // OpenAPI v3 subset that Kubernetes CRDs use: type, properties (unknown
 // fields are errors, as with kubectl's strict field validation), required,
 // additionalProperties, items, enum, lengths, counts, pattern, bounds,
-// allOf/anyOf/oneOf, x-kubernetes-int-or-string and
+// allOf/anyOf/oneOf/not, x-kubernetes-int-or-string and
 // x-kubernetes-preserve-unknown-fields. CEL rules (x-kubernetes-validations)
 // are counted, not evaluated.
 type openAPIValidator struct {
@@ -48,6 +48,11 @@ func (v *openAPIValidator) validate(s map[string]any, val any, path string) {
 		if n := v.matching(subs, val, path); n != 1 {
 			v.errorf(path, "matches %d of oneOf, want exactly 1", n)
 		}
+	}
+	// not, as the CRDs generated from protobuf oneofs use it:
+	// oneOf: [{not: {anyOf: [{required: [a]}, {required: [b]}]}}, {required: [a]}, {required: [b]}].
+	if not, ok := s["not"].(map[string]any); ok && v.matching([]map[string]any{not}, val, path) == 1 {
+		v.errorf(path, "matches the schema under not")
 	}
 	if s["x-kubernetes-int-or-string"] == true {
 		switch x := val.(type) {
@@ -121,6 +126,15 @@ func (v *openAPIValidator) validate(s map[string]any, val any, path string) {
 	case "boolean":
 		if _, ok := val.(bool); !ok {
 			v.errorf(path, "want a boolean, got %T", val)
+		}
+	case "":
+		// A schema without a type, such as a oneOf branch, still requires.
+		if obj, ok := val.(map[string]any); ok {
+			for _, r := range stringList(s["required"]) {
+				if _, ok := obj[r]; !ok {
+					v.errorf(path, "missing required field %q", r)
+				}
+			}
 		}
 	}
 }
