@@ -55,7 +55,7 @@ func (s *stream) onRequestHeaders() (action types.Action) {
 		return types.ActionContinue
 	}
 	d := &s.decision
-	*d = p.policy.Decide(r)
+	p.policy.DecideInto(r, d)
 	p.count(d)
 	if d.Outcome.Denied() {
 		logDenial(r, d)

@@ -162,7 +162,7 @@ func (f *filterRun) serve(w *sink, method string, hs [][2]string) {
 		r.AddHeader(hs[i][0], hs[i][1])
 	}
 	d := &f.d
-	*d = f.p.Decide(r)
+	f.p.DecideInto(r, d)
 	if !d.Enforced() {
 		return
 	}

@@ -337,6 +337,15 @@ type Decision struct {
 	headers [maxHeaders]Header
 }
 
+// reset empties d for DecideInto: every field as in a zero Decision, save
+// the storage beyond nHeaders, which no method reads.
+func (d *Decision) reset() {
+	d.Kind, d.Action, d.Outcome, d.ReportOnly = 0, 0, 0, false
+	d.nHeaders, d.echoed = 0, 0
+	d.Rule, d.RuleIndex, d.Reason = "", 0, ""
+	d.Status, d.Body, d.Vary = 0, "", ""
+}
+
 // Headers returns the CORS headers to set: on the local reply when Action is
 // Respond, or on the upstream's response when Action is Forward. It does not
 // include Vary. The returned slice aliases d.
