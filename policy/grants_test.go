@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/corsfilter/corsfilter/policy"
+	"github.com/corsfilter/corsfilter/policy/mint"
 )
 
 func grantKey(b byte) ed25519.PrivateKey {
@@ -28,7 +29,7 @@ func mintGrant(t testing.TB, k ed25519.PrivateKey, keyID, origin string, edit fu
 	if edit != nil {
 		edit(g)
 	}
-	tok, err := policy.MintGrant(k, g)
+	tok, err := mint.Grant(k, g)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,6 @@
 package grant
 
 import (
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/binary"
 	"unsafe"
@@ -78,7 +77,7 @@ func (o Outcome) String() string {
 // Key is one verification key.
 type Key struct {
 	ID     string
-	Public ed25519.PublicKey // 32 bytes
+	Public *PublicKey
 }
 
 // Verifier checks grants against one rule's keys and limits. It is
@@ -124,7 +123,7 @@ func (v *Verifier) Check(token string, want *Want) (o Outcome, credentials bool)
 		return Malformed, false
 	}
 	var msg [len(Prefix) + MaxPayload]byte
-	var sig [ed25519.SignatureSize]byte
+	var sig [64]byte
 	copy(msg[:], Prefix)
 	pn, ok := decode(msg[len(Prefix):], token[len(Prefix):dot])
 	if !ok {
@@ -137,7 +136,7 @@ func (v *Verifier) Check(token string, want *Want) (o Outcome, credentials bool)
 	if !ok {
 		return Malformed, false
 	}
-	var key ed25519.PublicKey
+	var key *PublicKey
 	for i := range v.Keys {
 		if v.Keys[i].ID == string(p.keyID) {
 			key = v.Keys[i].Public
@@ -147,7 +146,7 @@ func (v *Verifier) Check(token string, want *Want) (o Outcome, credentials bool)
 	if key == nil {
 		return UnknownKey, false
 	}
-	if !ed25519.Verify(key, msg[:len(Prefix)+pn], sig[:]) {
+	if !key.verify(msg[:len(Prefix)+pn], &sig) {
 		return BadSignature, false
 	}
 	if _, revoked := v.Revoked[string(p.grantID)]; revoked {

@@ -1,7 +1,6 @@
 package grant
 
 import (
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -20,9 +19,11 @@ type Grant struct {
 	Methods     []string // empty: any method the rule allows
 }
 
-// Mint encodes and signs g. It refuses a grant the verifier would find
-// malformed.
-func Mint(priv ed25519.PrivateKey, g *Grant) (string, error) {
+// Encode returns the signing input of g, "v1." followed by its payload. It
+// refuses a grant the verifier would find malformed. Signing is left to the
+// caller (package policy/mint), so that the plugin does not link
+// crypto/ed25519.
+func Encode(g *Grant) ([]byte, error) {
 	b := []byte(Prefix)
 	b = append(b, byte(len(g.KeyID)))
 	b = append(b, g.KeyID...)
@@ -47,16 +48,17 @@ func Mint(priv ed25519.PrivateKey, g *Grant) (string, error) {
 	pl := b[len(Prefix):]
 	if len(pl) > MaxPayload || len(g.KeyID) > MaxID || len(g.ID) > MaxID || len(g.Origin) > MaxOrigin ||
 		len(g.Rules) > MaxNames || len(g.Methods) > MaxNames || !longest(g.Rules, MaxRuleName) || !longest(g.Methods, MaxMethod) {
-		return "", errors.New("grant: a field exceeds its bound (docs/grants.md)")
+		return nil, errors.New("grant: a field exceeds its bound (docs/grants.md)")
 	}
 	if _, ok := parse(pl); !ok {
-		return "", errors.New("grant: invalid grant: it needs a key id, an exact origin such as https://app.example, an expiry after its issue, a grant id, and at least one rule")
+		return nil, errors.New("grant: invalid grant: it needs a key id, an exact origin such as https://app.example, an expiry after its issue, a grant id, and at least one rule")
 	}
-	if len(priv) != ed25519.PrivateKeySize {
-		return "", errors.New("grant: the private key is not an Ed25519 key")
-	}
-	sig := ed25519.Sign(priv, b)
-	return Prefix + base64.RawURLEncoding.EncodeToString(pl) + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+	return b, nil
+}
+
+// Assemble returns the token of a signing input and its signature.
+func Assemble(input, sig []byte) string {
+	return Prefix + base64.RawURLEncoding.EncodeToString(input[len(Prefix):]) + "." + base64.RawURLEncoding.EncodeToString(sig)
 }
 
 func longest(l []string, max int) bool {
@@ -81,7 +83,7 @@ func Inspect(token string) (*Grant, error) {
 	if dot < len(Prefix) || token[dot] != '.' {
 		return nil, errors.New("not a grant: it must end with '.' and an 86-character base64url signature")
 	}
-	var sig [ed25519.SignatureSize]byte
+	var sig [64]byte
 	if n, ok := decode(sig[:], token[dot+1:]); !ok || n != len(sig) {
 		return nil, errors.New("not a grant: the signature is not unpadded base64url of 64 bytes")
 	}
