@@ -78,3 +78,72 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// grantFlags adds explain's -grant and -now.
+func grantFlags(fs *flag.FlagSet, f *explainFlags) {
+	fs.StringVar(&f.grant, "grant", "", "a grant `TOKEN`, sent in the rule's query parameter (it may also be in -path's query)")
+	fs.Int64Var(&f.now, "now", 0, "the time grants are checked at, in unix `seconds` (default: now)")
+}
+
+// decideWithGrant decides r at explain's clock, with -grant added to the
+// query of the rule that governs the request.
+func decideWithGrant(p *policy.Policy, r *policy.Request, f *explainFlags) policy.Decision {
+	r.Now = f.now
+	if r.Now == 0 {
+		r.Now = time.Now().Unix()
+	}
+	d := p.Decide(r)
+	if f.grant == "" {
+		return d
+	}
+	param := p.GrantParameter(d.RuleIndex)
+	if param == "" {
+		param = "cors_grant"
+	}
+	sep := "?"
+	if strings.Contains(r.Path, "?") {
+		sep = "&"
+	}
+	r.Path += sep + param + "=" + f.grant
+	f.path = r.Path
+	return p.Decide(r)
+}
+
+// writeGrant says what became of the grant the request carries, and what
+// it holds.
+func writeGrant(w io.Writer, r *policy.Request, d *policy.Decision) {
+	if d.Grant == policy.GrantNone {
+		return
+	}
+	fmt.Fprintf(w, "grant:     %s", d.Grant)
+	if d.Grant == policy.GrantAdmitted {
+		fmt.Fprint(w, ": it admits the origin for this request")
+	}
+	fmt.Fprintln(w)
+	tok := grantToken(r.Path)
+	g, err := policy.InspectGrant(tok)
+	if err != nil {
+		fmt.Fprintf(w, "           %v\n", err)
+		return
+	}
+	methods := "any the rule allows"
+	if len(g.Methods) > 0 {
+		methods = strings.Join(g.Methods, ", ")
+	}
+	fmt.Fprintf(w, "           key %s, id %s, for %s, rules %s, methods %s, credentials %v\n",
+		g.KeyID, g.ID, g.Origin, strings.Join(g.Rules, ", "), methods, g.Credentials)
+	fmt.Fprintf(w, "           issued %s, expires %s (checked at %s)\n",
+		time.Unix(g.IssuedAt, 0).UTC().Format(time.RFC3339), time.Unix(g.ExpiresAt, 0).UTC().Format(time.RFC3339),
+		time.Unix(r.Now, 0).UTC().Format(time.RFC3339))
+}
+
+// grantToken returns the first value in the query that looks like a grant.
+func grantToken(path string) string {
+	_, q, _ := strings.Cut(path, "?")
+	for _, kv := range strings.Split(q, "&") {
+		if _, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(v, "v1.") {
+			return v
+		}
+	}
+	return ""
+}

@@ -6,6 +6,8 @@
 //	corsctl explain CONFIG -origin O -method M [-header K:V]... [-authority H -path P]
 //	corsctl replay CONFIG [-wasm FILE] < requests.jsonl
 //	corsctl serve CONFIG -upstream URL [-listen 127.0.0.1:8080] [-wasm FILE]
+//	corsctl keygen -out FILE
+//	corsctl grant -key FILE -key-id ID -origin O -rule R [-ttl 1h] [-methods PUT,DELETE] [-credentials]
 //	corsctl help [COMMAND] | corsctl --version
 //
 // replay and serve run cors.wasm from beside the corsctl binary (where make
