@@ -256,7 +256,8 @@ func hasName(l []byte, count int, name string) bool {
 // validOrigin checks the shape of an origin: a lower-case scheme, "://",
 // and a host of printable ASCII without path, query or user info. Exactness
 // is what matters: it is compared byte for byte with the request's Origin.
-// "null" is never a grant's origin.
+// "null" is never a grant's origin. Encode checks more: that the origin is
+// one exact origin as browsers serialize it.
 func validOrigin(o []byte) bool {
 	i := 0
 	for i < len(o) && ('a' <= o[i] && o[i] <= 'z' || i > 0 && ('0' <= o[i] && o[i] <= '9' || o[i] == '+' || o[i] == '-' || o[i] == '.')) {
@@ -266,7 +267,7 @@ func validOrigin(o []byte) bool {
 		return false
 	}
 	for _, c := range o[i+3:] {
-		if c <= ' ' || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\' || 'A' <= c && c <= 'Z' {
+		if c <= ' ' || c >= 0x7f || c == '/' || c == '?' || c == '#' || c == '@' || c == '\\' {
 			return false
 		}
 	}

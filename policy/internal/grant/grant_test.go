@@ -249,3 +249,32 @@ func TestVerifyAgreesWithStandardLibrary(t *testing.T) {
 		}
 	}
 }
+
+func TestAppOrigins(t *testing.T) {
+	v := verifier()
+	for _, o := range []string{
+		"chrome-extension://abcdefghijklmnopabcdefghijklmnop",
+		"moz-extension://0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+		"safari-web-extension://0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0",
+		"capacitor://localhost",
+		"ionic://localhost",
+	} {
+		g := vectorGrant()
+		g.Origin = o
+		tok, err := Mint(vectorKey(), g)
+		if err != nil {
+			t.Errorf("%s: %v", o, err)
+			continue
+		}
+		if got, _ := v.Check(tok, &Want{Origin: o, Rule: "widget", Method: "PUT", Now: g.IssuedAt + 1}); got != Admitted {
+			t.Errorf("%s: %v", o, got)
+		}
+	}
+	for _, o := range []string{"chrome-extension://*", "capacitor://*.localhost", "https://*.a.example", "https://a.example:*", "https://A.example", "null", "capacitor://localhost:8080"} {
+		g := vectorGrant()
+		g.Origin = o
+		if _, err := Mint(vectorKey(), g); err == nil {
+			t.Errorf("minted a grant for %s", o)
+		}
+	}
+}

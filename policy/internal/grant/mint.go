@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"github.com/corsfilter/corsfilter/policy/internal/origins"
 	"strconv"
 )
 
@@ -49,6 +50,9 @@ func Encode(g *Grant) ([]byte, error) {
 	if len(pl) > MaxPayload || len(g.KeyID) > MaxID || len(g.ID) > MaxID || len(g.Origin) > MaxOrigin ||
 		len(g.Rules) > MaxNames || len(g.Methods) > MaxNames || !longest(g.Rules, MaxRuleName) || !longest(g.Methods, MaxMethod) {
 		return nil, errors.New("grant: a field exceeds its bound (docs/grants.md)")
+	}
+	if o, err := origins.ParsePattern(g.Origin); err != nil || !o.IsExact() || o.Port == "*" {
+		return nil, errors.New("grant: the origin must be one exact origin as browsers send it, such as https://app.example or chrome-extension://<id>")
 	}
 	if _, ok := parse(pl); !ok {
 		return nil, errors.New("grant: invalid grant: it needs a key id, an exact origin such as https://app.example, an expiry after its issue, a grant id, and at least one rule")
