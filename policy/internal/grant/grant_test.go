@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	stdsha512 "crypto/sha512"
 	"encoding/base64"
+	"encoding/hex"
+	"os"
 	"strings"
 	"testing"
 )
@@ -275,6 +277,23 @@ func TestAppOrigins(t *testing.T) {
 		g.Origin = o
 		if _, err := Mint(vectorKey(), g); err == nil {
 			t.Errorf("minted a grant for %s", o)
+		}
+	}
+}
+
+// TestDocsCarryTheVector keeps docs/grants.md's test vector true.
+func TestDocsCarryTheVector(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/grants.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, err := Encode(vectorGrant())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{vectorPublic, vectorToken, hex.EncodeToString(input[len(Prefix):])} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("docs/grants.md lacks %s", want)
 		}
 	}
 }
