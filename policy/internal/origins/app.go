@@ -1,6 +1,10 @@
 package origins
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
+)
 
 // Origins of apps and browser extensions: schemes that are not http(s) but
 // whose documents browsers give a real, serializable origin, sent in Origin.
@@ -31,7 +35,7 @@ func appOrigin(scheme, host string) (Pattern, *PatternError) {
 	switch scheme {
 	case "chrome-extension":
 		// Chromium's extension ids: 32 letters a to p.
-		ok = len(host) == 32 && strings.Trim(host, "abcdefghijklmnop") == ""
+		ok = len(host) == 32 && strings.IndexFunc(host, func(c rune) bool { return c < 'a' || c > 'p' }) < 0
 	case "moz-extension":
 		// Firefox's per-install internal UUID, lower case.
 		ok = isUUID(host, false)
@@ -44,7 +48,7 @@ func appOrigin(scheme, host string) (Pattern, *PatternError) {
 		ok = host != "" && checkHost(host) == nil && !strings.HasPrefix(host, "[")
 	}
 	if !ok {
-		if host != "" && host != strings.ToLower(host) && scheme != "safari-web-extension" {
+		if host != "" && host != ascii.Lower(host) && scheme != "safari-web-extension" {
 			return fail(NonCanonical, "the host must be lower case, as the browser sends it")
 		}
 		return fail(Malformed, "not a "+scheme+" origin: want "+scheme+"://"+appHostForm(scheme))
