@@ -39,6 +39,7 @@ type pluginContext struct {
 	policy  *policy.Policy
 	routes  bool // some rule matches on xds.route_name
 	metrics metrics
+	grant   grantState // grants.go
 }
 
 // metrics are the plugin's counters. Cardinality is bounded by the rules and
@@ -82,6 +83,10 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 		return types.OnPluginStartStatusFailed
 	}
 	p.metrics = m
+	if p.grant, err = defineGrantMetrics(pol, defineCounter); err != nil {
+		proxywasm.LogCritical("cors: cannot define metrics: " + err.Error())
+		return types.OnPluginStartStatusFailed
+	}
 	p.policy, p.routes = pol, pol.UsesRouteNames()
 	proxywasm.LogInfo(startLine() + " with policy " + pol.String())
 	if l := pol.StartLog(); l != "" {

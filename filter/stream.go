@@ -54,9 +54,11 @@ func (s *stream) onRequestHeaders() (action types.Action) {
 		p.fault("reading the request", err)
 		return types.ActionContinue
 	}
+	r.Now = p.now()
 	d := &s.decision
 	p.policy.DecideInto(r, d)
 	p.count(d)
+	p.afterDecide(r, d)
 	if d.Outcome.Denied() {
 		logDenial(r, d)
 	}

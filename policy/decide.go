@@ -135,8 +135,8 @@ func (ru *rule) preflight(r *Request, d *Decision) {
 		return
 	}
 	var po parsedOrigin
-	if !ru.allowsOrigin(origin, &po) {
-		ru.deny(d, OutcomePreflightDeniedOrigin, reasonOrigin)
+	if !ru.allowsOrigin(origin, &po) && !ru.granted(r, origin, r.ACRM[0], d) {
+		ru.deny(d, OutcomePreflightDeniedOrigin, grantReason(d, reasonOrigin))
 		return
 	}
 	if len(r.ACRM) != 1 || !ru.allowsMethod(r.ACRM[0]) {
@@ -197,7 +197,7 @@ func (ru *rule) actual(r *Request, d *Decision) {
 	origin, ok := singleOrigin(r)
 	var po parsedOrigin // parsed at most once, for patterns and same-origin detection
 	switch {
-	case ok && ru.allowsOrigin(origin, &po):
+	case ok && (ru.allowsOrigin(origin, &po) || ru.granted(r, origin, r.Method, d)):
 		d.Outcome, d.Reason = OutcomeActualAllowed, reasonActualOK
 		ru.addACAO(d, origin)
 		if ru.aceh != "" {
@@ -208,7 +208,7 @@ func (ru *rule) actual(r *Request, d *Decision) {
 		d.Outcome, d.Reason = OutcomeSameOrigin, reasonSameOrigin
 		return
 	case ok:
-		d.Outcome, d.Reason = OutcomeActualDenied, reasonOrigin
+		d.Outcome, d.Reason = OutcomeActualDenied, grantReason(d, reasonOrigin)
 	default:
 		d.Outcome, d.Reason = OutcomeActualDenied, reasonMalformedOrigin
 	}
@@ -271,7 +271,7 @@ func (ru *rule) addACAO(d *Decision, origin string) {
 	} else {
 		d.addEcho(headers.ACAO, origin)
 	}
-	if ru.credentials {
+	if ru.credentials && (d.Grant != GrantAdmitted || d.grantCredentials) {
 		d.addHeader(headers.ACAC, "true")
 	}
 }

@@ -35,6 +35,10 @@ type Request struct {
 	ACRM   []string // Access-Control-Request-Method
 	ACRH   []string // Access-Control-Request-Headers
 	ACRPN  []string // Access-Control-Request-Private-Network
+
+	// Now is the time of the request, in unix seconds, against which
+	// grants are checked (docs/grants.md).
+	Now int64
 }
 
 // Reset empties r for the next request, keeping the capacity of its lists,
@@ -44,7 +48,7 @@ func (r *Request) Reset() {
 	// Field by field: a composite literal is built on the stack and
 	// copied, which costs more than the rest of a not-CORS decision.
 	r.Method, r.Scheme, r.Authority, r.Path, r.RouteName = "", "", "", "", ""
-	r.SecFetchSite, r.ForwardedProto = "", ""
+	r.SecFetchSite, r.ForwardedProto, r.Now = "", "", 0
 	r.Origin, r.ACRM, r.ACRH, r.ACRPN = r.Origin[:0], r.ACRM[:0], r.ACRH[:0], r.ACRPN[:0]
 }
 
@@ -315,6 +319,11 @@ type Decision struct {
 	// must change nothing: it only counts and logs.
 	ReportOnly bool
 
+	// Grant is the outcome of the grant the request carried, GrantNone
+	// when it carried none or the rule takes none.
+	Grant            GrantOutcome
+	grantCredentials bool // the admitting grant allows credentials
+
 	nHeaders uint8
 	echoed   uint8 // bit i: headers[i].Value is request data (see Detach)
 
@@ -341,6 +350,7 @@ type Decision struct {
 // the storage beyond nHeaders, which no method reads.
 func (d *Decision) reset() {
 	d.Kind, d.Action, d.Outcome, d.ReportOnly = 0, 0, 0, false
+	d.Grant, d.grantCredentials = 0, false
 	d.nHeaders, d.echoed = 0, 0
 	d.Rule, d.RuleIndex, d.Reason = "", 0, ""
 	d.Status, d.Body, d.Vary = 0, "", ""

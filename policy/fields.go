@@ -39,7 +39,7 @@ const (
 var policyKeys = []string{
 	keyOrigins, keyOriginRegexes, keyMethods, keyHeaders, keyExpose, keyCredentials,
 	keyMaxAge, keyPrivateNetwork, keyPreflightStatus, keyMode, keyReject,
-	keyForwardDenied, keyDebug, keyAllowNull, keyAllowInsecure, keyAllowPNAAny,
+	keyForwardDenied, keyDebug, keyAllowNull, keyAllowInsecure, keyAllowPNAAny, keyGrants,
 }
 
 var matchKeys = []string{"hosts", "paths", "path_prefixes", "path_regexes", "route_names", "methods"}
@@ -123,6 +123,7 @@ type fields struct {
 	allowNull       *bool
 	allowInsecure   *bool
 	allowPNAAny     *bool
+	grants          *grants
 }
 
 // tokenSet is a decoded list of methods or header names.
@@ -224,6 +225,8 @@ func (d *decoder) policyField(lv *fields, key string, v gjson.Result, path strin
 		lv.allowInsecure = d.boolean(v, path)
 	case keyAllowPNAAny:
 		lv.allowPNAAny = d.boolean(v, path)
+	case keyGrants:
+		lv.grants = d.decodeGrants(v, path)
 	}
 }
 

@@ -243,7 +243,7 @@ var validConfigs = []struct {
 	{"https regex with credentials", `{"allowed_origin_regexes":["^https://([a-z0-9-]+\\.)?example\\.com(:[0-9]+)?$"],"allow_credentials":true}`},
 	{"IPv4-mapped IPv6 as browsers write it", `{"allowed_origins":["http://[::ffff:7f00:1]:3000"]}`},
 	{"bracketed host match", `{"allowed_origins":["https://a.example"],"rules":[{"name":"a","match":{"hosts":["[::1]"]}}]}`},
-	{"extension origin", `{"allowed_origins":["chrome-extension://abcdefghijklmnop"]}`},
+	{"extension origin", `{"allowed_origins":["chrome-extension://abcdefghijklmnopabcdefghijklmnop"]}`},
 	{"regex only", `{"allowed_origin_regexes":["^https://(www|app)\\.example\\.com$"]}`},
 	{"everything", `{"allowed_origins":["https://app.example.com"],"allowed_methods":["PUT","DELETE","PATCH","*"],"allowed_request_headers":["X-CSRF-Token","Authorization","*"],"exposed_response_headers":["X-Request-Id"],"allow_credentials":true,"max_age_seconds":7200,"allow_private_network":true,"preflight_status":200,"mode":"report_only","reject_disallowed_origins":true,"forward_denied_preflights":true,"debug":true}`},
 	{"expose wildcard without credentials", `{"allowed_origins":["https://a.example"],"exposed_response_headers":["*"]}`},

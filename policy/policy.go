@@ -54,6 +54,7 @@ type rule struct {
 	reject          bool
 	forwardDenied   bool
 	debug           bool
+	grants          *grants // nil when the rule takes no grants
 
 	varyActual    string // on actual, denied and non-CORS responses
 	varyPreflight string // on preflight responses, allowed or denied
@@ -285,9 +286,10 @@ func (d *decoder) compileRule(top, own *fields, name string) rule {
 		forwardDenied:   deref(pick(own.forwardDenied, top.forwardDenied), false),
 		debug:           deref(pick(own.debug, top.debug), false),
 		eff:             effective{maxAge: -1, allowNull: allowNull, allowInsecure: allowInsecure, allowPNAAny: allowPNAAny},
+		grants:          pick(own.grants, top.grants),
 	}
 
-	if originsL == nil && regexesL == nil {
+	if originsL == nil && regexesL == nil && r.grants == nil {
 		path, msg := own.path, "rule "+Quote(name)+" allows no origin: set allowed_origins or allowed_origin_regexes, in the rule or at the top level (an empty list denies every origin)"
 		if path == "" {
 			path, msg = keyOrigins, "required: list the origins allowed to make cross-origin requests (an empty list denies every origin)"

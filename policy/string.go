@@ -134,6 +134,7 @@ func (ru *rule) writeJSON(b *strings.Builder) {
 	w.raw(keyAllowNull, strconv.FormatBool(e.allowNull))
 	w.raw(keyAllowInsecure, strconv.FormatBool(e.allowInsecure))
 	w.raw(keyAllowPNAAny, strconv.FormatBool(e.allowPNAAny))
+	ru.writeGrants(w)
 	b.WriteByte('}')
 }
 

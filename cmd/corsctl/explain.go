@@ -50,6 +50,8 @@ type explainFlags struct {
 	routeHeaders                                   headerFlags // the route's response_headers_to_add
 	json                                           bool
 	credentials                                    bool
+	grant                                          string // grant.go
+	now                                            int64
 }
 
 // runExplain implements `corsctl explain CONFIG.json -origin O -method M
@@ -72,6 +74,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&f.upstreamHeaders, "upstream-header", "a header of the upstream's response \"Name: value\", repeatable")
 	fs.BoolVar(&f.credentials, "credentials", false, "the page sends credentials (fetch's credentials: \"include\"); a Cookie header implies it")
 	fs.Var(&f.routeHeaders, "route-header", "a header the route adds to every response (Envoy's response_headers_to_add, appended) \"Name: value\", repeatable")
+	grantFlags(fs, &f)
 	fs.BoolVar(&f.json, "json", false, "print what the client receives as one replay output line, with \"rule\" and \"verdict\"")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -96,7 +99,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	req := f.request()
-	d := p.Decide(req)
+	d := decideWithGrant(p, req, &f)
 	if f.json {
 		return writeEffectJSON(stdout, stderr, &f, &d)
 	}
@@ -256,6 +259,7 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 	if c := culprit(p, r, d); c != "" {
 		fmt.Fprintf(w, "           %s\n", c)
 	}
+	writeGrant(w, r, d)
 	fmt.Fprintf(w, "client:    %s\n", clientText(d))
 	if refusal := credentialsRefusal(d, credentialed); refusal != "" {
 		fmt.Fprintf(w, "browser:   %s\n", refusal)

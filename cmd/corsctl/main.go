@@ -10,6 +10,8 @@
 //	corsctl diff OLD NEW [-traffic requests.jsonl]
 //	corsctl doc POLICY [-format markdown|html]
 //	corsctl import FILE [-o OUT]
+//	corsctl keygen -out FILE
+//	corsctl grant -key FILE -key-id ID -origin O -rule R [-ttl 1h] [-methods PUT,DELETE] [-credentials]
 //	corsctl help [COMMAND] | corsctl --version
 //
 // replay and serve run cors.wasm from beside the corsctl binary (where make

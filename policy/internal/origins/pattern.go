@@ -108,6 +108,9 @@ func ParsePattern(s string) (Pattern, *PatternError) {
 		return fail(OpaqueScheme, "browsers send the origin of "+scheme+": documents as \"null\"")
 	}
 	rest := s[i+3:]
+	if appScheme(scheme) {
+		return appOrigin(scheme, rest)
+	}
 	if strings.ContainsAny(rest, "/?#") {
 		return fail(NonCanonical, "an origin has no path, query, fragment or trailing slash")
 	}
