@@ -55,18 +55,29 @@ func (p *Policy) Decide(r *Request) (d Decision) {
 	}
 	ru := &p.rules[i]
 	d.Rule, d.RuleIndex = ru.name, i
+	if ru.cand != nil {
+		ru.decideWithCandidate(r, &d)
+		return d
+	}
+	ru.apply(r, &d)
+	return d
+}
+
+// apply decides r under the rule, once selected: d holds its Kind and the
+// rule's name.
+func (ru *rule) apply(r *Request, d *Decision) {
 	switch ru.mode {
 	case modeOff:
 		d.Outcome, d.Reason = OutcomeOff, reasonOff
-		return d
+		return
 	case modeReportOnly:
 		d.ReportOnly = true
 	}
 	switch d.Kind {
 	case Preflight:
-		ru.preflight(r, &d)
+		ru.preflight(r, d)
 	case Actual:
-		ru.actual(r, &d)
+		ru.actual(r, d)
 	default:
 		d.Action, d.Outcome, d.Reason, d.Vary = Forward, OutcomeNotCORS, reasonNotCORS, ru.varyActual
 		if ru.staticAny {
@@ -74,13 +85,12 @@ func (p *Policy) Decide(r *Request) (d Decision) {
 			// a cache may serve one response to all.
 			//
 			// [Fetch §CORS protocol and HTTP caches]: https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches
-			ru.addACAO(&d, "")
+			ru.addACAO(d, "")
 			if ru.aceh != "" {
 				d.addHeader(headers.ACEH, ru.aceh)
 			}
 		}
 	}
-	return d
 }
 
 // classify sorts a request as Fetch does: no Origin means not CORS; OPTIONS
@@ -266,21 +276,11 @@ func (ru *rule) addACAO(d *Decision, origin string) {
 // regexes need it. Precondition: len(origin) <= origins.MaxLength (see
 // singleOrigin).
 func (ru *rule) allowsOrigin(origin string, po *parsedOrigin) bool {
-	if set := ru.origins; set != nil {
-		if set.ContainsLiteral(origin) {
-			return true
-		}
-		if set.HasPatterns() {
-			// Few patterns are matched without parsing the origin.
-			matched, known := set.MatchPatternRaw(origin)
-			if !known {
-				o, ok := po.parse(origin)
-				matched = ok && set.MatchesPattern(origin, o)
-			}
-			if matched {
-				return true
-			}
-		}
+	if set := ru.origins; set != nil && setAllows(set, origin, po) {
+		return true
+	}
+	if len(ru.sets) > 0 && ru.allowsDynamic(origin, po) {
+		return true
 	}
 	if len(ru.regexes) == 0 {
 		return false

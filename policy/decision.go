@@ -283,6 +283,12 @@ type Decision struct {
 	// must change nothing: it only counts and logs.
 	ReportOnly bool
 
+	// CandidateEnforced is set when the rule's candidate decided (its
+	// rollout covers the origin); Divergence says how the rule and its
+	// candidate disagreed (see candidate.go).
+	CandidateEnforced bool
+	Divergence        Divergence
+
 	nHeaders uint8
 	echoed   uint8 // bit i: headers[i].Value is request data (see Detach)
 

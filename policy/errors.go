@@ -35,13 +35,14 @@ const (
 	ProblemForbiddenMethod Problem = "forbidden_method"
 	ProblemInvalidHeader   Problem = "invalid_header" // not a header-name token
 	ProblemForbiddenHeader Problem = "forbidden_header"
-	ProblemOutOfRange      Problem = "out_of_range"    // a number outside its range
-	ProblemInvalidValue    Problem = "invalid_value"   // an enumerated value not in its set
-	ProblemInvalidName     Problem = "invalid_name"    // a rule name that is empty or not [A-Za-z0-9_-]
-	ProblemDuplicateName   Problem = "duplicate_name"  // two rules with the same name, or with names Prometheus reads as one
-	ProblemInvalidMatch    Problem = "invalid_match"   // a host, path or route matcher that is malformed
-	ProblemTooManyErrors   Problem = "too_many_errors" // more errors than are worth listing
-	ProblemOverBudget      Problem = "over_budget"     // the configuration exceeds a budget on its compiled size or proof work
+	ProblemOutOfRange      Problem = "out_of_range"       // a number outside its range
+	ProblemInvalidValue    Problem = "invalid_value"      // an enumerated value not in its set
+	ProblemInvalidName     Problem = "invalid_name"       // a rule name that is empty or not [A-Za-z0-9_-]
+	ProblemDuplicateName   Problem = "duplicate_name"     // two rules with the same name, or with names Prometheus reads as one
+	ProblemInvalidMatch    Problem = "invalid_match"      // a host, path or route matcher that is malformed
+	ProblemTooManyErrors   Problem = "too_many_errors"    // more errors than are worth listing
+	ProblemOverBudget      Problem = "over_budget"        // the configuration exceeds a budget on its compiled size or proof work
+	ProblemUnknownSet      Problem = "unknown_origin_set" // allowed_origin_sets names no origin source
 )
 
 // Error is one problem found in a plugin configuration. Parse joins every

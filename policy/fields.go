@@ -40,6 +40,7 @@ var policyKeys = []string{
 	keyOrigins, keyOriginRegexes, keyMethods, keyHeaders, keyExpose, keyCredentials,
 	keyMaxAge, keyPrivateNetwork, keyPreflightStatus, keyMode, keyReject,
 	keyForwardDenied, keyDebug, keyAllowNull, keyAllowInsecure, keyAllowPNAAny,
+	keyOriginSets,
 }
 
 var matchKeys = []string{"hosts", "paths", "path_prefixes", "path_regexes", "route_names", "methods"}
@@ -109,6 +110,7 @@ type fields struct {
 
 	origins         *originList
 	regexes         *regexList
+	sets            *setList
 	methods         *tokenSet
 	headers         *tokenSet
 	expose          *tokenSet
@@ -174,6 +176,8 @@ func (d *decoder) policyField(lv *fields, key string, v gjson.Result, path strin
 		lv.origins = d.originList(v, path)
 	case keyOriginRegexes:
 		lv.regexes = d.regexList(v, path)
+	case keyOriginSets:
+		lv.sets = d.setList(v, path)
 	case keyMethods:
 		lv.methods = d.methodSet(v, path)
 	case keyHeaders:

@@ -20,6 +20,11 @@ type Policy struct {
 	rules    []rule
 	names    []string
 	warnings []string
+
+	sources       []OriginSource
+	dyn           []*dynSet // the current set of each source, by index
+	reportSeconds int       // report_interval_seconds; 0: no report
+	reportTop     int       // report_top_origins
 }
 
 // rule is one compiled rule with every field resolved (its own, else the
@@ -32,6 +37,11 @@ type rule struct {
 
 	origins *origins.Set // nil when only regexes are listed
 	regexes []*regex.DFA // automata of anchored regexes over origins; matched against valid origins only
+	// sets are the origin sets of allowed_origin_sets, as last fetched;
+	// secureSets: only their https origins count (credentials).
+	sets       []*dynSet
+	secureSets bool
+	cand       *candidate // nil without a candidate
 
 	credentials bool
 	// staticAny: any origin without credentials, answered with a literal
@@ -65,6 +75,7 @@ type rule struct {
 type effective struct {
 	origins                               *originList
 	regexes                               *regexList
+	sets                                  *setList
 	methods, headers, expose              *tokenSet
 	maxAge                                int // -1 when absent
 	allowNull, allowInsecure, allowPNAAny bool
@@ -94,12 +105,34 @@ func Parse(config []byte) (*Policy, error) {
 	top := &fields{}
 	var rulesV gjson.Result
 	hasRules := false
-	ok := d.object(gjson.ParseBytes(config), "", append(policyKeys[:len(policyKeys):len(policyKeys)], "rules"), func(key string, v gjson.Result, p string) {
-		if key == "rules" {
+	p := &Policy{reportSeconds: defaultReportSeconds, reportTop: defaultReportTop}
+	var topCand *fields
+	topPercent, hasPercent := 0, false
+	known := append(policyKeys[:len(policyKeys):len(policyKeys)], "rules", keySources, keyReportInterval, keyReportTop, keyCandidate, keyRollout)
+	ok := d.object(gjson.ParseBytes(config), "", known, func(key string, v gjson.Result, path string) {
+		switch key {
+		case "rules":
 			rulesV, hasRules = v, true
-			return
+		case keySources:
+			p.sources = d.sources(v)
+		case keyReportInterval:
+			if n := d.integer(v, path, 0, maxRefresh); n != nil {
+				p.reportSeconds = *n
+			}
+		case keyReportTop:
+			if n := d.integer(v, path, 1, maxReportTop); n != nil {
+				p.reportTop = *n
+			}
+		case keyCandidate:
+			topCand = d.candidateFields(v, path)
+		case keyRollout:
+			hasPercent = true
+			if n := d.integer(v, path, 0, 100); n != nil {
+				topPercent = *n
+			}
+		default:
+			d.policyField(top, key, v, path)
 		}
-		d.policyField(top, key, v, p)
 	})
 	if !ok {
 		return nil, d.errs.joined()
@@ -108,11 +141,28 @@ func Parse(config []byte) (*Policy, error) {
 	var sources []source
 	if hasRules {
 		sources = d.rules(rulesV)
+		if topCand != nil || hasPercent {
+			d.errs.add(keyCandidate, ProblemInvalidValue, "", "a top-level candidate applies only to a configuration without rules: put it in the rule it is a candidate for")
+		}
 	} else {
-		sources = []source{{name: "default", match: &match{}, lv: top}}
+		sources = []source{{name: "default", match: &match{}, lv: top, cand: topCand, percent: topPercent}}
+		if hasPercent && topCand == nil {
+			d.errs.add(keyRollout, ProblemMissing, "", "a rollout needs a candidate: add \"candidate\"")
+		}
+	}
+	for i := range p.sources {
+		p.dyn = append(p.dyn, &dynSet{source: i})
+	}
+	d.checkSetRefs(top.sets, p.sources)
+	for _, src := range sources {
+		if src.lv != top {
+			d.checkSetRefs(src.lv.sets, p.sources)
+		}
+		if src.cand != nil {
+			d.checkSetRefs(src.cand.sets, p.sources)
+		}
 	}
 
-	p := &Policy{}
 	catchAll := ""
 	for i, src := range sources {
 		if catchAll != "" {
@@ -123,6 +173,11 @@ func Parse(config []byte) (*Policy, error) {
 		}
 		r := d.compileRule(top, src.lv, src.name)
 		r.match = src.match
+		r.sets = p.resolveSets(r.eff.sets)
+		if src.cand != nil {
+			r.cand = d.compileCandidate(top, src.lv, src.cand, src.name, src.percent)
+			r.cand.rule.sets = p.resolveSets(r.cand.rule.eff.sets)
+		}
 		p.rules = append(p.rules, r)
 		p.names = append(p.names, src.name)
 	}
@@ -136,9 +191,11 @@ func Parse(config []byte) (*Policy, error) {
 // source is one rule as written: its name, its match and the policy fields
 // it sets itself, before they are resolved against the top level.
 type source struct {
-	name  string
-	match *match
-	lv    *fields
+	name    string
+	match   *match
+	lv      *fields
+	cand    *fields // the rule's candidate, nil without one
+	percent int     // candidate_rollout_percent
 }
 
 // rules decodes the rules array, recording every error in d: each rule's
@@ -157,7 +214,8 @@ func (d *decoder) rules(v gjson.Result) []source {
 		i++
 		src := source{match: &match{}, lv: &fields{path: path}}
 		hasName := false
-		known := append([]string{"name", "match"}, policyKeys...)
+		known := append([]string{"name", "match", keyCandidate, keyRollout}, policyKeys...)
+		hasPercent := false
 		if !d.object(rv, path, known, func(key string, v gjson.Result, p string) {
 			switch key {
 			case "name":
@@ -183,6 +241,13 @@ func (d *decoder) rules(v gjson.Result) []source {
 				}
 			case "match":
 				src.match = d.match(v, p)
+			case keyCandidate:
+				src.cand = d.candidateFields(v, p)
+			case keyRollout:
+				hasPercent = true
+				if n := d.integer(v, p, 0, 100); n != nil {
+					src.percent = *n
+				}
 			default:
 				d.policyField(src.lv, key, v, p)
 			}
@@ -191,6 +256,9 @@ func (d *decoder) rules(v gjson.Result) []source {
 		}
 		if !hasName {
 			d.errs.add(path, ProblemMissing, "", "a rule needs a \"name\"")
+		}
+		if hasPercent && src.cand == nil && !d.hasErrorAt(field(path, keyCandidate)) {
+			d.errs.add(field(path, keyRollout), ProblemMissing, "", "a rollout needs a candidate: add \"candidate\" to the rule")
 		}
 		sources = append(sources, src)
 		return true
@@ -244,9 +312,9 @@ func deref[T any](v *T, def T) T {
 func (d *decoder) compileRule(top, own *fields, name string) rule {
 	// allowed_origins and allowed_origin_regexes form one origin set: a
 	// rule that sets either replaces both.
-	originsL, regexesL := top.origins, top.regexes
-	if own.origins != nil || own.regexes != nil || d.hasErrorAt(field(own.path, keyOrigins), field(own.path, keyOriginRegexes)) {
-		originsL, regexesL = own.origins, own.regexes
+	originsL, regexesL, setsL := top.origins, top.regexes, top.sets
+	if own.origins != nil || own.regexes != nil || own.sets != nil || d.hasErrorAt(field(own.path, keyOrigins), field(own.path, keyOriginRegexes), field(own.path, keyOriginSets)) {
+		originsL, regexesL, setsL = own.origins, own.regexes, own.sets
 	}
 	credentials := deref(pick(own.credentials, top.credentials), false)
 	allowNull := deref(pick(own.allowNull, top.allowNull), false)
@@ -276,13 +344,15 @@ func (d *decoder) compileRule(top, own *fields, name string) rule {
 		eff:             effective{maxAge: -1, allowNull: allowNull, allowInsecure: allowInsecure, allowPNAAny: allowPNAAny},
 	}
 
-	if originsL == nil && regexesL == nil {
-		path, msg := own.path, "rule "+Quote(name)+" allows no origin: set allowed_origins or allowed_origin_regexes, in the rule or at the top level (an empty list denies every origin)"
+	r.eff.sets = setsL
+	r.secureSets = credentials && !allowInsecure
+	if originsL == nil && regexesL == nil && setsL == nil {
+		path, msg := own.path, "rule "+Quote(name)+" allows no origin: set allowed_origins, allowed_origin_regexes or allowed_origin_sets, in the rule or at the top level (an empty list denies every origin)"
 		if path == "" {
 			path, msg = keyOrigins, "required: list the origins allowed to make cross-origin requests (an empty list denies every origin)"
 		}
 		// An origin list that failed to decode was reported already.
-		if !d.hasErrorAt(keyOrigins, keyOriginRegexes, field(own.path, keyOrigins), field(own.path, keyOriginRegexes)) {
+		if !d.hasErrorAt(keyOrigins, keyOriginRegexes, keyOriginSets, field(own.path, keyOrigins), field(own.path, keyOriginRegexes), field(own.path, keyOriginSets)) {
 			d.errs.add(path, ProblemNoOrigins, "", msg)
 		}
 	}

@@ -19,7 +19,9 @@ func (p *Policy) String() string {
 		}
 		p.rules[i].writeJSON(&b)
 	}
-	b.WriteString("]}")
+	b.WriteByte(']')
+	p.writeSources(&b)
+	b.WriteByte('}')
 	return b.String()
 }
 
@@ -110,9 +112,26 @@ func (ru *rule) writeJSON(b *strings.Builder) {
 		mw.list("methods", m.methods)
 		b.WriteByte('}')
 	}
+	ru.writeFields(w, true)
+	if c := ru.cand; c != nil {
+		w.key(keyCandidate)
+		b.WriteByte('{')
+		c.rule.writeFields(&jsonWriter{b: b, first: true}, false)
+		b.WriteByte('}')
+		w.raw(keyRollout, strconv.Itoa(c.percent))
+	}
+	b.WriteByte('}')
+}
+
+// writeFields writes the rule's effective policy fields; mode only with
+// withMode (a candidate has the rule's).
+func (ru *rule) writeFields(w *jsonWriter, withMode bool) {
 	e := &ru.eff
 	w.list(keyOrigins, e.origins.values())
 	w.list(keyOriginRegexes, e.regexes.sources())
+	if e.sets != nil {
+		w.list(keyOriginSets, append([]string{}, e.sets.names...))
+	}
 	w.list(keyMethods, withStar(e.methods))
 	w.list(keyHeaders, withStar(e.headers))
 	w.list(keyExpose, withStar(e.expose))
@@ -122,14 +141,49 @@ func (ru *rule) writeJSON(b *strings.Builder) {
 	}
 	w.raw(keyPrivateNetwork, strconv.FormatBool(ru.privateNetwork))
 	w.raw(keyPreflightStatus, strconv.Itoa(ru.preflightStatus))
-	w.raw(keyMode, `"`+ru.mode.String()+`"`)
+	if withMode {
+		w.raw(keyMode, `"`+ru.mode.String()+`"`)
+	}
 	w.raw(keyReject, strconv.FormatBool(ru.reject))
 	w.raw(keyForwardDenied, strconv.FormatBool(ru.forwardDenied))
 	w.raw(keyDebug, strconv.FormatBool(ru.debug))
 	w.raw(keyAllowNull, strconv.FormatBool(e.allowNull))
 	w.raw(keyAllowInsecure, strconv.FormatBool(e.allowInsecure))
 	w.raw(keyAllowPNAAny, strconv.FormatBool(e.allowPNAAny))
-	b.WriteByte('}')
+}
+
+// writeSources writes the origin sources, and the report's settings when
+// they are not the defaults, as members of the top-level object.
+func (p *Policy) writeSources(b *strings.Builder) {
+	if len(p.sources) > 0 {
+		b.WriteString(`,"` + keySources + `":[`)
+		for i, s := range p.sources {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			w := &jsonWriter{b: b, first: true}
+			b.WriteByte('{')
+			w.key("name")
+			writeString(b, s.Name)
+			w.key("cluster")
+			writeString(b, s.Cluster)
+			w.key("authority")
+			writeString(b, s.Authority)
+			w.key("path")
+			writeString(b, s.Path)
+			w.raw("refresh_seconds", strconv.Itoa(s.RefreshSeconds))
+			w.raw("timeout_ms", strconv.Itoa(s.TimeoutMS))
+			w.raw("max_origins", strconv.Itoa(s.MaxOrigins))
+			b.WriteByte('}')
+		}
+		b.WriteByte(']')
+	}
+	if p.reportSeconds != defaultReportSeconds {
+		b.WriteString(`,"` + keyReportInterval + `":` + strconv.Itoa(p.reportSeconds))
+	}
+	if p.reportTop != defaultReportTop {
+		b.WriteString(`,"` + keyReportTop + `":` + strconv.Itoa(p.reportTop))
+	}
 }
 
 func hostsForJSON(hosts []string) []string {
