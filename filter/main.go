@@ -39,6 +39,7 @@ type pluginContext struct {
 	policy  *policy.Policy
 	routes  bool // some rule matches on xds.route_name
 	metrics metrics
+	dynamic
 }
 
 // metrics are the plugin's counters. Cardinality is bounded by the rules and
@@ -83,6 +84,11 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 	}
 	p.metrics = m
 	p.policy, p.routes = pol, pol.UsesRouteNames()
+	if err := p.startDynamic(pol, pol.RuleNames()); err != nil {
+		p.policy = nil
+		proxywasm.LogCritical("cors: cannot start the origin sources, the report or the candidate metrics: " + err.Error())
+		return types.OnPluginStartStatusFailed
+	}
 	proxywasm.LogInfo(startLine() + " with policy " + pol.String())
 	for _, w := range pol.Warnings() {
 		proxywasm.LogWarn(w)

@@ -57,6 +57,7 @@ func (s *stream) onRequestHeaders() (action types.Action) {
 	d := &s.decision
 	*d = p.policy.Decide(r)
 	p.count(d)
+	p.observe(r, d)
 	if d.Outcome.Denied() {
 		logDenial(r, d)
 	}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 )
@@ -33,6 +34,8 @@ type options struct {
 	trace      func(vm *VM, export string, contextID uint32)
 	maxLogs    int
 	cache      wazero.CompilationCache
+	fakeStart  time.Time           // WithFakeClock; zero: the real clock
+	upstreams  map[string]Upstream // WithUpstream, by cluster
 }
 
 // WithPollOneoff selects the poll_oneoff behaviour (default

@@ -1,10 +1,6 @@
 package policy
 
-import (
-	"slices"
-
-	"github.com/tidwall/gjson"
-)
+import "github.com/tidwall/gjson"
 
 // This file holds candidate policies: a rule's candidate object of policy
 // fields, which override the rule's own as a rule's override the top
@@ -51,7 +47,15 @@ type candidate struct {
 
 // candidateKeys are the keys of a candidate object: every policy field but
 // mode, which stays the rule's (the rollout says which policy is in force).
-var candidateKeys = slices.DeleteFunc(slices.Clone(policyKeys), func(k string) bool { return k == keyMode })
+var candidateKeys = func() []string {
+	var keys []string
+	for _, k := range policyKeys {
+		if k != keyMode {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}()
 
 func (d *decoder) candidateFields(v gjson.Result, path string) *fields {
 	f := &fields{path: path}

@@ -5,8 +5,6 @@
 // a stream of distinct strings costs what a stream of one does.
 package topk
 
-import "slices"
-
 // KeyLen is the number of bytes of a string the sketch keeps: longer
 // strings are counted by their first KeyLen bytes.
 const KeyLen = 64
@@ -76,15 +74,14 @@ func (s *Sketch) Top(dst []Item, k int) []Item {
 		e := &s.entries[i]
 		dst = append(dst, Item{Key: string(e.key[:e.n]), Count: e.count, Err: e.err})
 	}
-	slices.SortStableFunc(dst[start:], func(a, b Item) int {
-		switch {
-		case a.Count > b.Count:
-			return -1
-		case a.Count < b.Count:
-			return 1
+	// An insertion sort: the slots are few, and the generic sorts of
+	// package slices would add 10 KB to cors.wasm.
+	top := dst[start:]
+	for i := 1; i < len(top); i++ {
+		for j := i; j > 0 && top[j].Count > top[j-1].Count; j-- {
+			top[j], top[j-1] = top[j-1], top[j]
 		}
-		return 0
-	})
+	}
 	if len(dst)-start > k {
 		dst = dst[:start+k]
 	}
