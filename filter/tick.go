@@ -39,6 +39,11 @@ type dynamic struct {
 	diverged   []uint64 // divergences seen, same index, for sampling the debug log
 }
 
+// sketchSlots is the number of slots of a rule's sketch per origin
+// reported: any origin denied more than 1/(sketchSlots*top) of the
+// rule's denials is in the sketch, its count within that bound.
+const sketchSlots = 4
+
 // divergenceLogEvery samples the divergence debug log: the first of each
 // rule and direction, then one in divergenceLogEvery.
 const divergenceLogEvery = 100
@@ -70,9 +75,9 @@ func (p *pluginContext) startDynamic(pol *policy.Policy, rules []string) error {
 		p.reportDueMS = nowMS() + p.reportEveryMS
 		p.denied = make([]*topk.Sketch, len(rules))
 		for i := range p.denied {
-			p.denied[i] = topk.New(2 * top)
+			p.denied[i] = topk.New(sketchSlots * top)
 		}
-		p.items = make([]topk.Item, 0, 2*top)
+		p.items = make([]topk.Item, 0, sketchSlots*top)
 	}
 	period := uint32(0)
 	switch {

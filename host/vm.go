@@ -57,7 +57,7 @@ type VM struct {
 	fnRespHeaders, fnRespBody, fnRespTrailers         api.Function
 	fnDone, fnLog, fnDelete                           api.Function
 	fnTick, fnCallResponse                            api.Function
-	stack                                             [3]uint64
+	stack                                             [5]uint64
 	allocStack                                        [1]uint64
 	root                                              *root   // the root context new streams start under
 	roots                                             []*root // every root context created, in order
