@@ -50,6 +50,7 @@ type explainFlags struct {
 	routeHeaders                                   headerFlags // the route's response_headers_to_add
 	json                                           bool
 	credentials                                    bool
+	sets                                           setFlags
 }
 
 // runExplain implements `corsctl explain CONFIG.json -origin O -method M
@@ -72,6 +73,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&f.upstreamHeaders, "upstream-header", "a header of the upstream's response \"Name: value\", repeatable")
 	fs.BoolVar(&f.credentials, "credentials", false, "the page sends credentials (fetch's credentials: \"include\"); a Cookie header implies it")
 	fs.Var(&f.routeHeaders, "route-header", "a header the route adds to every response (Envoy's response_headers_to_add, appended) \"Name: value\", repeatable")
+	fs.Var(&f.sets, "origin-set", setUsage)
 	fs.BoolVar(&f.json, "json", false, "print what the client receives as one replay output line, with \"rule\" and \"verdict\"")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -94,6 +96,9 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	p, code := loadPolicyFile(path, stdin, stderr)
 	if p == nil {
 		return code
+	}
+	if !applySets(p, f.sets, stderr) {
+		return 1
 	}
 	req := f.request()
 	d := p.Decide(req)
@@ -249,6 +254,9 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 	fmt.Fprintf(w, "reason:    %s (%s)\n", reasonText(d), d.Outcome)
 	if c := culprit(p, r, d); c != "" {
 		fmt.Fprintf(w, "           %s\n", c)
+	}
+	for _, l := range candidateLines(p, r, d) {
+		fmt.Fprintln(w, l)
 	}
 	fmt.Fprintf(w, "client:    %s\n", clientText(d))
 	if refusal := credentialsRefusal(d, credentialed); refusal != "" {
