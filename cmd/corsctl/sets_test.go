@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -30,17 +28,8 @@ func TestCheck_originSources(t *testing.T) {
 	}
 }
 
-func writeSet(t *testing.T, body string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "partners.json")
-	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func TestExplain_namesTheSetAndTheCandidate(t *testing.T) {
-	set := writeSet(t, `{"origins":["https://a.partner.example","https://UPPER.example"]}`)
+	set := writeConfig(t, `{"origins":["https://a.partner.example","https://UPPER.example"]}`)
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"explain", writeConfig(t, issueConfig), "-origin-set", "partners=" + set, "-origin", "https://a.partner.example"}, nil, &stdout, &stderr)
 	if code != 0 || !strings.Contains(stdout.String(), `origin:    allowed by origin set "partners"`) ||
@@ -70,7 +59,7 @@ func TestReplay_reportsDivergencesAndUsesOriginSets(t *testing.T) {
 	config := tempConfig(t, `{"origin_sources":[{"name":"partners","cluster":"registry","authority":"r","path":"/o"}],
 	  "rules":[{"name":"api","allowed_origins":["https://old.example"],"allowed_origin_sets":["partners"],
 	            "candidate":{"allowed_origins":["https://new.example"]}}]}`)
-	set := writeSet(t, `{"origins":["https://a.partner.example"]}`)
+	set := writeConfig(t, `{"origins":["https://a.partner.example"]}`)
 	in := strings.Join([]string{
 		`{"id":1,"headers":[["origin","https://old.example"]]}`,
 		`{"id":2,"headers":[["origin","https://new.example"]]}`,
