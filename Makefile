@@ -83,6 +83,8 @@ test: build build/cors-bench.wasm build/noop-bench.wasm check ## check, then eve
 	./build/corsctl test examples/demo/cors.json examples/demo/cases.yaml
 	CORS_REQUIRE_BROWSER=1 $(GO) test -count=1 ./browser/...
 	@for m in $(THIRDPARTY); do echo "cd $$m && $(GO) test ./..."; (cd $$m && $(GO) test ./...) || exit 1; done
+	$(GO) build -o build/wazero github.com/tetratelabs/wazero/cmd/wazero
+	cd third_party/gjson && $(WASMENV) $(GO) test -exec "$(CURDIR)/build/wazero run" -run 'wasip1' ./...
 
 .PHONY: test.browser
 test.browser: build ## run the real-browser conformance test (headless Chromium; apt-get install -y chromium)

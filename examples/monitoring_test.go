@@ -71,7 +71,7 @@ type pendingMetric struct {
 var pendingMetrics = []pendingMetric{
 	{suffix: "candidate_would_deny", landed: "candidate", specName: "candidate_would_deny"},
 	{suffix: "candidate_would_allow", landed: "candidate", specName: "candidate_would_allow"},
-	{prometheusRegex: "cors_origin_source_.+_age_seconds", landed: "origin source", specName: "cors.origin_source.<source>.age_seconds"},
+	{prometheusRegex: "cors_origin_source_.+_age_seconds", landed: "origin source", specName: "cors.origin_source.<name>.age_seconds"},
 }
 
 // pending returns the pending metric that a selector names, and reports

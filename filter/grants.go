@@ -39,12 +39,7 @@ func defineGrantMetrics(pol *policy.Policy, define func(name string) (metric, er
 			continue
 		}
 		for _, o := range policy.GrantOutcomes() {
-			name := "cors." + rule + ".grant_" + o.String()
-			c, err := define(name)
-			if err != nil {
-				errs = append(errs, errors.New(name+": "+err.Error()))
-			}
-			g.counters[i*numGrantOutcomes+int(o)] = c
+			defineInto(&g.counters[i*numGrantOutcomes+int(o)], "cors."+rule+".grant_"+o.String(), define, &errs)
 		}
 	}
 	return g, errors.Join(errs...)

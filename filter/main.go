@@ -40,6 +40,7 @@ type pluginContext struct {
 	routes  bool // some rule matches on xds.route_name
 	metrics metrics
 	grant   grantState // grants.go
+	dynamic
 }
 
 // metrics are the plugin's counters. Cardinality is bounded by the rules and
@@ -88,6 +89,11 @@ func (p *pluginContext) OnPluginStart(int) (status types.OnPluginStartStatus) {
 		return types.OnPluginStartStatusFailed
 	}
 	p.policy, p.routes = pol, pol.UsesRouteNames()
+	if err := p.startDynamic(pol, pol.RuleNames()); err != nil {
+		p.policy = nil
+		proxywasm.LogCritical("cors: cannot start the origin sources, the report or the candidate metrics: " + err.Error())
+		return types.OnPluginStartStatusFailed
+	}
 	proxywasm.LogInfo(startLine() + " with policy " + pol.String())
 	if l := pol.StartLog(); l != "" {
 		proxywasm.LogInfo(l)
@@ -138,24 +144,30 @@ func defineMetrics(rules []string, define func(name string) (metric, error)) (me
 		overridden:  make([]metric, len(rules)),
 	}
 	var errs []error
-	def := func(c *metric, name string) {
-		var err error
-		if *c, err = define(name); err != nil {
-			errs = append(errs, errors.New(name+": "+err.Error()))
-		}
-	}
-	def(&m.unmatched, "cors.unmatched")
-	def(&m.fault, "cors.internal_fault")
+	defineInto(&m.unmatched, "cors.unmatched", define, &errs)
+	defineInto(&m.fault, "cors.internal_fault", define, &errs)
 	for i, rule := range rules {
 		for _, o := range policy.Outcomes() {
 			if o != policy.OutcomeUnmatched {
-				def(&m.outcomes[i*numOutcomes+int(o)], "cors."+rule+"."+o.String())
+				defineInto(&m.outcomes[i*numOutcomes+int(o)], "cors."+rule+"."+o.String(), define, &errs)
 			}
 		}
-		def(&m.divergences[i], "cors."+rule+".report_only_divergence")
-		def(&m.overridden[i], "cors."+rule+".upstream_cors_overridden")
+		defineInto(&m.divergences[i], "cors."+rule+".report_only_divergence", define, &errs)
+		defineInto(&m.overridden[i], "cors."+rule+".upstream_cors_overridden", define, &errs)
 	}
 	return m, errors.Join(errs...)
+}
+
+// defineInto defines the metric name into *m, and records a failure in
+// errs. Out of line: start-up code, called in many places, each inlined
+// copy of which cost cors.wasm code.
+//
+//go:noinline
+func defineInto[M any](m *M, name string, define func(string) (M, error), errs *[]error) {
+	var err error
+	if *m, err = define(name); err != nil {
+		*errs = append(*errs, errors.New(name+": "+err.Error()))
+	}
 }
 
 // count records the decision's outcome, and a divergence when report_only

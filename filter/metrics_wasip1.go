@@ -23,8 +23,28 @@ func defineCounter(name string) (metric, error) {
 	return metric(id), nil
 }
 
-func (c metric) increment() error {
-	if !abi.IncrementCounter(uint32(c), 1) {
+func (c metric) increment() error { return c.add(1) }
+
+func (c metric) add(n int64) error {
+	if !abi.IncrementCounter(uint32(c), n) {
+		return errMetric
+	}
+	return nil
+}
+
+// gauge is a proxy-wasm gauge metric.
+type gauge uint32
+
+func defineGauge(name string) (gauge, error) {
+	id, ok := abi.DefineGauge(name)
+	if !ok {
+		return 0, errMetric
+	}
+	return gauge(id), nil
+}
+
+func (g gauge) record(v uint64) error {
+	if !abi.RecordMetric(uint32(g), v) {
 		return errMetric
 	}
 	return nil

@@ -59,6 +59,7 @@ func (s *stream) onRequestHeaders() (action types.Action) {
 	p.policy.DecideInto(r, d)
 	p.count(d)
 	p.afterDecide(r, d)
+	p.observe(r, d)
 	if d.Outcome.Denied() {
 		logDenial(r, d)
 	}

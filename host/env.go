@@ -16,12 +16,14 @@ const (
 	statusBadArgument         = 2
 	statusInvalidMemoryAccess = 6
 	statusUnimplemented       = 12
+	statusCasMismatch         = 11
 )
 
 // Buffer types of the proxy-wasm ABI.
 const (
 	bufferRequestBody   = 0
 	bufferResponseBody  = 1
+	bufferCallResponse  = 4
 	bufferVMConfig      = 6
 	bufferPluginConfig  = 7
 	bufferTypeMaxDefine = 8
@@ -93,10 +95,10 @@ var envFuncs = []hostFunc{
 	{name: "proxy_log", names: []string{"log_level", "message_data", "message_size"}, allowInit: true, allowAlloc: true, fn: (*VM).proxyLog},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_send_local_response
 	{name: "proxy_send_local_response", names: []string{"status_code", "status_code_details_data", "status_code_details_size", "body_data", "body_size", "headers_data", "headers_size", "grpc_status"}, fn: (*VM).proxySendLocalResponse},
-	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_get_shared_data (not emulated)
-	{name: "proxy_get_shared_data", names: []string{"key_data", "key_size", "return_value_data", "return_value_size", "return_cas"}, fn: notEmulated},
-	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_set_shared_data (not emulated)
-	{name: "proxy_set_shared_data", names: []string{"key_data", "key_size", "value_data", "value_size", "cas"}, fn: notEmulated},
+	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_get_shared_data
+	{name: "proxy_get_shared_data", names: []string{"key_data", "key_size", "return_value_data", "return_value_size", "return_cas"}, fn: (*VM).proxyGetSharedData},
+	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_set_shared_data
+	{name: "proxy_set_shared_data", names: []string{"key_data", "key_size", "value_data", "value_size", "cas"}, fn: (*VM).proxySetSharedData},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_register_shared_queue (not emulated)
 	{name: "proxy_register_shared_queue", names: []string{"queue_name_data", "queue_name_size", "return_queue_id"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_resolve_shared_queue (not emulated)
@@ -125,8 +127,8 @@ var envFuncs = []hostFunc{
 	{name: "proxy_continue_stream", names: []string{"stream_type"}, fn: (*VM).proxyContinueStream},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_close_stream (not emulated)
 	{name: "proxy_close_stream", names: []string{"stream_type"}, fn: notEmulated},
-	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_http_call (not emulated)
-	{name: "proxy_http_call", names: []string{"upstream_data", "upstream_size", "headers_data", "headers_size", "body_data", "body_size", "trailers_data", "trailers_size", "timeout_milliseconds", "return_callout_id"}, fn: notEmulated},
+	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_http_call
+	{name: "proxy_http_call", names: []string{"upstream_data", "upstream_size", "headers_data", "headers_size", "body_data", "body_size", "trailers_data", "trailers_size", "timeout_milliseconds", "return_callout_id"}, fn: (*VM).proxyHttpCall},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_call_foreign_function (not emulated)
 	{name: "proxy_call_foreign_function", names: []string{"function_name_data", "function_name_size", "parameters_data", "parameters_size", "return_results_data", "return_results_size"}, fn: notEmulated},
 	// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_set_tick_period_milliseconds
@@ -263,14 +265,23 @@ const mapTypeMax = 7
 // headerMapOf returns the stream's header map of a proxy-wasm map type, or
 // the status Envoy's getHeaderMapValue answers when it is not available:
 // BadArgument, or NotFound in the access-log phase (Envoy's
-// Context::getHeaderMapValue). The gRPC and HTTP-call maps (types 4 to 7)
-// are never available here: this host makes no such calls.
+// Context::getHeaderMapValue). The HTTP call response's headers and
+// trailers (types 6 and 7) are available while its answer is delivered;
+// the gRPC maps (4 and 5) never are: this host makes no gRPC calls.
 func (vm *VM) headerMapOf(mapType uint32) (*headerMap, uint64) {
 	st := vm.cur
 	if mapType > mapTypeMax {
 		return nil, statusBadArgument
 	}
 	var m *headerMap
+	if resp := vm.callResp; resp != nil {
+		switch mapType {
+		case 6:
+			m = resp.headers
+		case 7:
+			m = resp.trailers
+		}
+	}
 	if st != nil {
 		switch mapType {
 		case 0:
@@ -449,6 +460,10 @@ func (vm *VM) proxyGetBufferBytes(s []uint64) {
 		if vm.cur != nil && vm.cur.live&liveRespBody != 0 {
 			buf, found = vm.cur.respBody, true
 		}
+	case bufferCallResponse:
+		if vm.callResp != nil {
+			buf, found = vm.callResp.body, true
+		}
 	}
 	if !found {
 		s[0] = statusNotFound
@@ -475,13 +490,6 @@ func (vm *VM) proxyContinueStream(s []uint64) {
 		s[0] = statusBadArgument
 		return
 	}
-	s[0] = statusOK
-}
-
-// proxySetTickPeriod implements proxy_set_tick_period_milliseconds: the
-// period is recorded ([VM.TickPeriod]); ticks are not delivered.
-func (vm *VM) proxySetTickPeriod(s []uint64) {
-	vm.tickPeriod = uint32(s[0])
 	s[0] = statusOK
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -21,6 +22,13 @@ type Plugin struct {
 	opts     options
 	runtime  wazero.Runtime
 	compiled wazero.CompiledModule
+	clock    clock
+	shared   sharedData // proxy_get_shared_data and proxy_set_shared_data
+
+	mu      sync.Mutex
+	vms     []*VM          // the VMs not closed, which Advance ticks
+	calls   []HTTPCall     // every proxy_http_call sent
+	pending []*pendingCall // calls awaiting their answer
 }
 
 // Compile checks and compiles a proxy-wasm module. It fails, as Envoy does,
@@ -36,6 +44,9 @@ func Compile(ctx context.Context, wasm []byte, opts ...Option) (*Plugin, error) 
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(o.cache))
 	p := &Plugin{opts: o, runtime: rt}
+	if !o.fakeStart.IsZero() {
+		p.clock = clock{fake: true, start: o.fakeStart, now: o.fakeStart}
+	}
 	if err := instantiateWASI(ctx, rt); err != nil {
 		rt.Close(ctx)
 		return nil, err
@@ -66,19 +77,21 @@ type signature string
 // guestExports are the exports the host calls, with Envoy's signatures.
 // Envoy refuses a module whose export has another signature.
 var guestExports = map[string]signature{
-	"proxy_on_memory_allocate":   "i>i",
-	"proxy_on_context_create":    "ii>",
-	"proxy_on_vm_start":          "ii>i",
-	"proxy_on_configure":         "ii>i",
-	"proxy_on_request_headers":   "iii>i",
-	"proxy_on_request_body":      "iii>i",
-	"proxy_on_request_trailers":  "ii>i",
-	"proxy_on_response_headers":  "iii>i",
-	"proxy_on_response_body":     "iii>i",
-	"proxy_on_response_trailers": "ii>i",
-	"proxy_on_done":              "i>i",
-	"proxy_on_log":               "i>",
-	"proxy_on_delete":            "i>",
+	"proxy_on_memory_allocate":    "i>i",
+	"proxy_on_context_create":     "ii>",
+	"proxy_on_vm_start":           "ii>i",
+	"proxy_on_configure":          "ii>i",
+	"proxy_on_request_headers":    "iii>i",
+	"proxy_on_request_body":       "iii>i",
+	"proxy_on_request_trailers":   "ii>i",
+	"proxy_on_response_headers":   "iii>i",
+	"proxy_on_response_body":      "iii>i",
+	"proxy_on_response_trailers":  "ii>i",
+	"proxy_on_done":               "i>i",
+	"proxy_on_log":                "i>",
+	"proxy_on_delete":             "i>",
+	"proxy_on_tick":               "i>",
+	"proxy_on_http_call_response": "iiiii>",
 }
 
 // abiVersions are the ABI version exports Envoy accepts.

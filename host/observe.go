@@ -154,9 +154,9 @@ func (vm *VM) Err() error {
 	return vm.failed
 }
 
-// TickPeriod returns the tick period the guest set with
-// proxy_set_tick_period_milliseconds (0: none). This host never calls
-// proxy_on_tick.
+// TickPeriod returns the tick period the guest last set with
+// proxy_set_tick_period_milliseconds (0: none). Ticks are delivered by
+// [VM.Tick], or by [Plugin.Advance] under a fake clock.
 func (vm *VM) TickPeriod() uint32 {
 	vm.mu.Lock()
 	defer vm.mu.Unlock()

@@ -2,6 +2,7 @@ package host
 
 import (
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 )
@@ -34,6 +35,8 @@ type options struct {
 	maxLogs    int
 	logLevel   LogLevel
 	cache      wazero.CompilationCache
+	fakeStart  time.Time           // WithFakeClock; zero: the real clock
+	upstreams  map[string]Upstream // WithUpstream, by cluster
 }
 
 // WithPollOneoff selects the poll_oneoff behaviour (default

@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // This file holds a configuration update in a running VM, as Envoy applies
@@ -16,6 +17,9 @@ type root struct {
 	retiring bool // a newer root serves new streams: retire at inFlight 0
 	retired  bool // proxy_on_done ran (and proxy_on_delete, unless pending)
 	pending  bool // proxy_on_done returned false: Envoy waits for proxy_done
+
+	tickPeriod uint32    // proxy_set_tick_period_milliseconds; 0: no ticks
+	nextTick   time.Time // when the next tick is due
 }
 
 // Reconfigure applies a new plugin configuration to the running VM, as
@@ -87,6 +91,9 @@ func (vm *VM) Reconfigure(config []byte) error {
 // host does not emulate, so the root stays pending).
 func (vm *VM) retire(r *root) error {
 	r.retired = true
+	vm.plugin.cancelCalls(r)
+	vm.inRoot = r
+	defer func() { vm.inRoot = nil }()
 	done, err := vm.call1(vm.fnDone, uint64(r.id))
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -55,7 +56,8 @@ type VM struct {
 	fnReqHeaders, fnReqBody, fnReqTrailers            api.Function
 	fnRespHeaders, fnRespBody, fnRespTrailers         api.Function
 	fnDone, fnLog, fnDelete                           api.Function
-	stack                                             [3]uint64
+	fnTick, fnCallResponse                            api.Function
+	stack                                             [5]uint64
 	allocStack                                        [1]uint64
 	root                                              *root   // the root context new streams start under
 	roots                                             []*root // every root context created, in order
@@ -76,6 +78,10 @@ type VM struct {
 	violations                                        []Violation
 	pollCalls                                         atomic.Uint64
 	tickPeriod                                        uint32
+	inRoot                                            *root         // the root context of the running root callback
+	callResp                                          *callResponse // the HTTP call answer being delivered
+	nextCallout                                       uint32
+	callsAnswered, ticks                              int
 	scratch                                           []byte
 	streams                                           int
 }
@@ -119,6 +125,7 @@ func (p *Plugin) NewVM(ctx context.Context) (*VM, error) {
 	vm.fnReqHeaders, vm.fnReqBody, vm.fnReqTrailers = f("proxy_on_request_headers"), f("proxy_on_request_body"), f("proxy_on_request_trailers")
 	vm.fnRespHeaders, vm.fnRespBody, vm.fnRespTrailers = f("proxy_on_response_headers"), f("proxy_on_response_body"), f("proxy_on_response_trailers")
 	vm.fnDone, vm.fnLog, vm.fnDelete = f("proxy_on_done"), f("proxy_on_log"), f("proxy_on_delete")
+	vm.fnTick, vm.fnCallResponse = f("proxy_on_tick"), f("proxy_on_http_call_response")
 
 	vm.mu.Lock()
 	defer vm.mu.Unlock()
@@ -138,11 +145,19 @@ func (p *Plugin) NewVM(ctx context.Context) (*VM, error) {
 		mod.Close(ctx)
 		return nil, fmt.Errorf("host: start VM: %w", err)
 	}
+	p.mu.Lock()
+	p.vms = append(p.vms, vm)
+	p.mu.Unlock()
 	return vm, nil
 }
 
 // Close releases the VM (and its runtime, when created by [New]).
 func (vm *VM) Close(ctx context.Context) error {
+	p := vm.plugin
+	p.mu.Lock()
+	p.vms = slices.DeleteFunc(p.vms, func(v *VM) bool { return v == vm })
+	p.pending = slices.DeleteFunc(p.pending, func(c *pendingCall) bool { return c.vm == vm })
+	p.mu.Unlock()
 	if vm.owns {
 		return vm.plugin.Close(ctx)
 	}
@@ -238,6 +253,8 @@ func (vm *VM) startRoot(config []byte) (*root, error) {
 	r := &root{id: vm.nextID}
 	vm.nextID++
 	vm.roots = append(vm.roots, r)
+	vm.inRoot = r
+	defer func() { vm.inRoot = nil }()
 	if err := vm.callLocked(vm.fnContextCreate, uint64(r.id), 0); err != nil {
 		return nil, err
 	}

@@ -119,9 +119,9 @@ func wasiClockTimeGet(vm *VM, s []uint64) {
 	var t uint64
 	switch uint32(s[0]) {
 	case 0:
-		t = uint64(time.Now().UnixNano())
+		t = uint64(vm.plugin.clock.wall().UnixNano())
 	case 1:
-		t = uint64(time.Since(monotonicStart).Nanoseconds()) + 1
+		t = vm.plugin.clock.monotonic()
 	default:
 		s[0] = errnoNotsup
 		return

@@ -70,6 +70,16 @@ func (p *Policy) decide(r *Request, d *Decision) {
 	}
 	ru := &p.rules[i]
 	d.Rule, d.RuleIndex = ru.name, i
+	if ru.cand != nil {
+		ru.decideWithCandidate(r, d)
+		return
+	}
+	ru.apply(r, d)
+}
+
+// apply decides r under the rule, once selected: d holds its Kind and the
+// rule's name.
+func (ru *rule) apply(r *Request, d *Decision) {
 	switch ru.mode {
 	case modeOff:
 		d.Outcome, d.Reason = OutcomeOff, reasonOff
@@ -280,21 +290,11 @@ func (ru *rule) addACAO(d *Decision, origin string) {
 // regexes need it. Precondition: len(origin) <= origins.MaxLength (see
 // singleOrigin).
 func (ru *rule) allowsOrigin(origin string, po *parsedOrigin) bool {
-	if set := ru.origins; set != nil {
-		if set.ContainsLiteral(origin) {
-			return true
-		}
-		if set.HasPatterns() {
-			// Few patterns are matched without parsing the origin.
-			matched, known := set.MatchPatternRaw(origin)
-			if !known {
-				o, ok := po.parse(origin)
-				matched = ok && set.MatchesPattern(origin, o)
-			}
-			if matched {
-				return true
-			}
-		}
+	if set := ru.origins; set != nil && setAllows(set, origin, po) {
+		return true
+	}
+	if len(ru.sets) > 0 && ru.allowsDynamic(origin, po) {
+		return true
 	}
 	if len(ru.regexes) == 0 {
 		return false

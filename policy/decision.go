@@ -323,6 +323,11 @@ type Decision struct {
 	// when it carried none or the rule takes none.
 	Grant            GrantOutcome
 	grantCredentials bool // the admitting grant allows credentials
+	// CandidateEnforced is set when the rule's candidate decided (its
+	// rollout covers the origin); Divergence says how the rule and its
+	// candidate disagreed (see candidate.go).
+	CandidateEnforced bool
+	Divergence        Divergence
 
 	nHeaders uint8
 	echoed   uint8 // bit i: headers[i].Value is request data (see Detach)
@@ -351,6 +356,7 @@ type Decision struct {
 func (d *Decision) reset() {
 	d.Kind, d.Action, d.Outcome, d.ReportOnly = 0, 0, 0, false
 	d.Grant, d.grantCredentials = 0, false
+	d.CandidateEnforced, d.Divergence = false, 0
 	d.nHeaders, d.echoed = 0, 0
 	d.Rule, d.RuleIndex, d.Reason = "", 0, ""
 	d.Status, d.Body, d.Vary = 0, "", ""

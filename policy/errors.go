@@ -3,7 +3,6 @@ package policy
 import (
 	"errors"
 	"iter"
-	"strconv"
 	"strings"
 )
 
@@ -35,13 +34,14 @@ const (
 	ProblemForbiddenMethod Problem = "forbidden_method"
 	ProblemInvalidHeader   Problem = "invalid_header" // not a header-name token
 	ProblemForbiddenHeader Problem = "forbidden_header"
-	ProblemOutOfRange      Problem = "out_of_range"    // a number outside its range
-	ProblemInvalidValue    Problem = "invalid_value"   // an enumerated value not in its set
-	ProblemInvalidName     Problem = "invalid_name"    // a rule name that is empty or not [A-Za-z0-9_-]
-	ProblemDuplicateName   Problem = "duplicate_name"  // two rules with the same name, or with names Prometheus reads as one
-	ProblemInvalidMatch    Problem = "invalid_match"   // a host, path or route matcher that is malformed
-	ProblemTooManyErrors   Problem = "too_many_errors" // more errors than are worth listing
-	ProblemOverBudget      Problem = "over_budget"     // the configuration exceeds a budget on its compiled size or proof work
+	ProblemOutOfRange      Problem = "out_of_range"       // a number outside its range
+	ProblemInvalidValue    Problem = "invalid_value"      // an enumerated value not in its set
+	ProblemInvalidName     Problem = "invalid_name"       // a rule name that is empty or not [A-Za-z0-9_-]
+	ProblemDuplicateName   Problem = "duplicate_name"     // two rules with the same name, or with names Prometheus reads as one
+	ProblemInvalidMatch    Problem = "invalid_match"      // a host, path or route matcher that is malformed
+	ProblemTooManyErrors   Problem = "too_many_errors"    // more errors than are worth listing
+	ProblemOverBudget      Problem = "over_budget"        // the configuration exceeds a budget on its compiled size or proof work
+	ProblemUnknownSet      Problem = "unknown_origin_set" // allowed_origin_sets names no origin source
 )
 
 // Error is one problem found in a plugin configuration. Parse joins every
@@ -98,6 +98,10 @@ func walkErrors(err error, yield func(*Error) bool) bool {
 // errs accumulates configuration errors.
 type errs []error
 
+// Not inlined: it is called from some eighty places in the configuration
+// code, which runs once per load; inlined, each call cost cors.wasm code.
+//
+//go:noinline
 func (es *errs) add(path string, problem Problem, value, msg string) {
 	if len(value) > maxValueLen {
 		value = value[:maxValueLen] + "…"
@@ -108,14 +112,14 @@ func (es *errs) add(path string, problem Problem, value, msg string) {
 // joined returns the errors as one, listing at most maxErrors of them.
 func (es errs) joined() error {
 	if len(es) > maxErrors {
-		more := &Error{Problem: ProblemTooManyErrors, Msg: "and " + strconv.Itoa(len(es)-maxErrors) + " more errors"}
+		more := &Error{Problem: ProblemTooManyErrors, Msg: "and " + itoa(len(es)-maxErrors) + " more errors"}
 		es = append(es[:maxErrors:maxErrors], more)
 	}
 	return errors.Join(es...)
 }
 
 // index appends an array index to a JSON path.
-func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+func index(path string, i int) string { return path + "[" + itoa(i) + "]" }
 
 // field appends a key to a JSON path. A key that is not a plain name (an
 // unknown key may hold anything, a newline included) is written quoted in

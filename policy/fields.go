@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
@@ -40,6 +39,7 @@ var policyKeys = []string{
 	keyOrigins, keyOriginRegexes, keyMethods, keyHeaders, keyExpose, keyCredentials,
 	keyMaxAge, keyPrivateNetwork, keyPreflightStatus, keyMode, keyReject,
 	keyForwardDenied, keyDebug, keyAllowNull, keyAllowInsecure, keyAllowPNAAny, keyGrants,
+	keyOriginSets,
 }
 
 var matchKeys = []string{"hosts", "paths", "path_prefixes", "path_regexes", "route_names", "methods"}
@@ -109,6 +109,7 @@ type fields struct {
 
 	origins         *originList
 	regexes         *regexList
+	sets            *setList
 	methods         *tokenSet
 	headers         *tokenSet
 	expose          *tokenSet
@@ -175,6 +176,8 @@ func (d *decoder) policyField(lv *fields, key string, v gjson.Result, path strin
 		lv.origins = d.originList(v, path)
 	case keyOriginRegexes:
 		lv.regexes = d.regexList(v, path)
+	case keyOriginSets:
+		lv.sets = d.setList(v, path)
 	case keyMethods:
 		lv.methods = d.methodSet(v, path)
 	case keyHeaders:
@@ -186,7 +189,7 @@ func (d *decoder) policyField(lv *fields, key string, v gjson.Result, path strin
 	case keyMaxAge:
 		lv.maxAge = d.integer(v, path, 0, maxMaxAge)
 		if lv.maxAge != nil && *lv.maxAge > chromiumCap {
-			d.warn(path, strconv.Itoa(*lv.maxAge)+" exceeds Chromium's cap of 7200 seconds; Chromium will cache preflights for 7200 seconds only")
+			d.warn(path, itoa(*lv.maxAge)+" exceeds Chromium's cap of 7200 seconds; Chromium will cache preflights for 7200 seconds only")
 		}
 	case keyPrivateNetwork:
 		lv.privateNetwork = d.boolean(v, path)
@@ -248,7 +251,7 @@ func (d *decoder) anchoredRegex(s, path string) *regex.Regexp {
 		return nil
 	}
 	if d.regexBytes += re.Size(); d.regexBytes > maxRegexBytes {
-		d.errs.add(path, ProblemOverBudget, "", "the regexes up to here need more than "+strconv.Itoa(maxRegexBytes>>20)+
+		d.errs.add(path, ProblemOverBudget, "", "the regexes up to here need more than "+itoa(maxRegexBytes>>20)+
 			" MiB of automaton tables, the budget that bounds the plugin's memory: use fewer or simpler regexes (later ones were not compiled)")
 		return nil
 	}

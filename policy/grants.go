@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"encoding/base64"
 	"strconv"
 	"strings"
 
@@ -189,15 +188,16 @@ func (d *decoder) grantKeys(g *grants, v gjson.Result, path string) {
 	case i == 0:
 		d.errs.add(path, ProblemMissing, "", "must list at least one key")
 	case i > maxGrantKeys:
-		d.errs.add(path, ProblemOutOfRange, "", "at most "+strconv.Itoa(maxGrantKeys)+" keys: two are enough to rotate")
+		d.errs.add(path, ProblemOutOfRange, "", "at most "+itoa(maxGrantKeys)+" keys: two are enough to rotate")
 	}
 }
 
 // decodePublicKey accepts the standard and URL alphabets, padded or not.
 func decodePublicKey(s string) (*grant.PublicKey, bool) {
-	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.StdEncoding} {
-		if b, err := enc.Strict().DecodeString(s); err == nil && len(b) == 32 {
-			return grant.NewPublicKey(b)
+	var b [33]byte // one more than a key: a longer encoding fails to fit
+	for _, url := range []bool{true, false} {
+		if n, ok := grant.DecodeBase64(b[:], s, url, true); ok && n == 32 {
+			return grant.NewPublicKey(b[:32])
 		}
 	}
 	return nil, false
@@ -337,11 +337,11 @@ func (ru *rule) writeGrants(w *jsonWriter) {
 		b.WriteString(`{"id":`)
 		writeString(b, k.ID)
 		b.WriteString(`,"ed25519_public_key":`)
-		writeString(b, base64.RawURLEncoding.EncodeToString(k.Public.Bytes()))
+		writeString(b, string(grant.AppendBase64URL(nil, k.Public.Bytes())))
 		b.WriteByte('}')
 	}
 	b.WriteByte(']')
-	gw.raw("query_parameter", strconv.Quote(g.parameter))
+	gw.raw("query_parameter", Quote(g.parameter))
 	gw.raw("max_ttl_seconds", strconv.FormatInt(g.verifier.MaxTTL, 10))
 	gw.raw("clock_skew_seconds", strconv.FormatInt(g.verifier.Skew, 10))
 	gw.list("revoked", g.revoked)

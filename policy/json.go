@@ -2,9 +2,9 @@ package policy
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"github.com/corsfilter/corsfilter/policy/internal/sites"
 	"github.com/tidwall/gjson"
 )
@@ -48,7 +48,7 @@ func (d *decoder) object(v gjson.Result, path string, known []string, each func(
 	}
 	seen := make(map[string]bool)
 	v.ForEach(func(k, val gjson.Result) bool {
-		key := k.String()
+		key := k.Str // a key is a string: Str, not String(), which links float formatting into cors.wasm
 		p := field(path, key)
 		switch {
 		case seen[key]:
@@ -110,17 +110,17 @@ func (d *decoder) integer(v gjson.Result, path string, lo, hi int) *int {
 		d.errs.add(path, ProblemWrongType, "", "must be an integer, not "+typeName(v))
 		return nil
 	}
-	n, err := strconv.Atoi(v.Raw)
-	if err != nil {
+	n, ok := ascii.Atoi(v.Raw)
+	if !ok {
 		if strings.ContainsAny(v.Raw, ".eE") {
 			d.errs.add(path, ProblemWrongType, v.Raw, "must be an integer")
 		} else {
-			d.errs.add(path, ProblemOutOfRange, v.Raw, "must be between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
+			d.errs.add(path, ProblemOutOfRange, v.Raw, "must be between "+itoa(lo)+" and "+itoa(hi))
 		}
 		return nil
 	}
 	if n < lo || n > hi {
-		d.errs.add(path, ProblemOutOfRange, v.Raw, "must be between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
+		d.errs.add(path, ProblemOutOfRange, v.Raw, "must be between "+itoa(lo)+" and "+itoa(hi))
 		return nil
 	}
 	return &n

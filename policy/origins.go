@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"strconv"
-
 	"github.com/corsfilter/corsfilter/policy/internal/origins"
 	"github.com/corsfilter/corsfilter/policy/internal/regex"
 	"github.com/corsfilter/corsfilter/policy/internal/sites"
@@ -182,12 +180,12 @@ func (d *decoder) regexList(v gjson.Result, path string) *regexList {
 			d.errs.add(p, ProblemOverBudget, "", "building the automata of the origin regexes up to here takes more than the configuration's budget: use fewer or simpler regexes")
 			return
 		case err != nil:
-			d.errs.add(p, ProblemTooComplex, s, "its automaton over origins needs more than "+strconv.Itoa(maxOriginDFAStates)+
+			d.errs.add(p, ProblemTooComplex, s, "its automaton over origins needs more than "+itoa(maxOriginDFAStates)+
 				" states (a bounded repetition of an optional part needs one per count): simplify it, or list the origins")
 			return
 		}
 		if d.regexBytes += dfa.Size(); d.regexBytes > maxRegexBytes {
-			d.errs.add(p, ProblemOverBudget, "", "the regexes up to here need more than "+strconv.Itoa(maxRegexBytes>>20)+
+			d.errs.add(p, ProblemOverBudget, "", "the regexes up to here need more than "+itoa(maxRegexBytes>>20)+
 				" MiB of automaton tables, the budget that bounds the plugin's memory: use fewer or simpler regexes (later ones were not compiled)")
 			return
 		}
@@ -217,7 +215,7 @@ func (d *decoder) checkOriginRegex(path, src string, res *sites.Result, credenti
 	case sites.TooComplex:
 		if d.proofs.States <= 0 {
 			d.errs.add(path, ProblemOverBudget, "", "proving that the origin regexes up to here stay within one site explores more than "+
-				strconv.Itoa(maxProofStates)+" automaton states, the configuration's budget: use fewer or simpler regexes, or list origins")
+				itoa(maxProofStates)+" automaton states, the configuration's budget: use fewer or simpler regexes, or list origins")
 			return ""
 		}
 		problem = ProblemTooComplex

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -21,6 +20,11 @@ type Policy struct {
 	names    []string
 	warnings []string
 	meta     metadata // version and description, for reviewers (describe.go)
+
+	sources       []OriginSource
+	dyn           []*dynSet // the current set of each source, by index
+	reportSeconds int       // report_interval_seconds; 0: no report
+	reportTop     int       // report_top_origins
 }
 
 // rule is one compiled rule with every field resolved (its own, else the
@@ -34,6 +38,11 @@ type rule struct {
 
 	origins *origins.Set // nil when only regexes are listed
 	regexes []*regex.DFA // automata of anchored regexes over origins; matched against valid origins only
+	// sets are the origin sets of allowed_origin_sets, as last fetched;
+	// secureSets: only their https origins count (credentials).
+	sets       []*dynSet
+	secureSets bool
+	cand       *candidate // nil without a candidate
 
 	credentials bool
 	// staticAny: any origin without credentials, answered with a literal
@@ -68,6 +77,7 @@ type rule struct {
 type effective struct {
 	origins                               *originList
 	regexes                               *regexList
+	sets                                  *setList
 	methods, headers, expose              *tokenSet
 	maxAge                                int // -1 when absent
 	allowNull, allowInsecure, allowPNAAny bool
@@ -79,7 +89,7 @@ type effective struct {
 // message reads "cors: <json path>: <problem>".
 func Parse(config []byte) (*Policy, error) {
 	if len(config) > maxConfigSize {
-		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is larger than " + strconv.Itoa(maxConfigSize>>20) + " MiB"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is larger than " + itoa(maxConfigSize>>20) + " MiB"}
 	}
 	if ascii.TrimSpace(string(config)) == "" {
 		return nil, &Error{Problem: ProblemMissing, Msg: "the configuration is empty: at least allowed_origins is required"}
@@ -88,7 +98,7 @@ func Parse(config []byte) (*Policy, error) {
 		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is not valid UTF-8"}
 	}
 	if tooDeep(config) {
-		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration nests arrays and objects deeper than " + strconv.Itoa(maxDepth) + " levels"}
+		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration nests arrays and objects deeper than " + itoa(maxDepth) + " levels"}
 	}
 	if !gjson.ValidBytes(config) {
 		return nil, &Error{Problem: ProblemInvalidJSON, Msg: "the configuration is not valid JSON"}
@@ -97,16 +107,36 @@ func Parse(config []byte) (*Policy, error) {
 	top := &fields{}
 	var rulesV gjson.Result
 	hasRules := false
+	p := &Policy{reportSeconds: defaultReportSeconds, reportTop: defaultReportTop}
 	var meta metadata
-	topKeys := append(append(policyKeys[:len(policyKeys):len(policyKeys)], "rules"), metadataKeys...)
-	ok := d.object(gjson.ParseBytes(config), "", topKeys, func(key string, v gjson.Result, p string) {
+	var topCand *fields
+	topPercent, hasPercent := 0, false
+	known := append(append(policyKeys[:len(policyKeys):len(policyKeys)], "rules", keySources, keyReportInterval, keyReportTop, keyCandidate, keyRollout), metadataKeys...)
+	ok := d.object(gjson.ParseBytes(config), "", known, func(key string, v gjson.Result, path string) {
 		switch key {
 		case "rules":
 			rulesV, hasRules = v, true
 		case keyVersion, keyDescription:
-			d.metadataField(&meta, key, v, p)
+			d.metadataField(&meta, key, v, path)
+		case keySources:
+			p.sources = d.sources(v)
+		case keyReportInterval:
+			if n := d.integer(v, path, 0, maxRefresh); n != nil {
+				p.reportSeconds = *n
+			}
+		case keyReportTop:
+			if n := d.integer(v, path, 1, maxReportTop); n != nil {
+				p.reportTop = *n
+			}
+		case keyCandidate:
+			topCand = d.candidateFields(v, path)
+		case keyRollout:
+			hasPercent = true
+			if n := d.integer(v, path, 0, 100); n != nil {
+				topPercent = *n
+			}
 		default:
-			d.policyField(top, key, v, p)
+			d.policyField(top, key, v, path)
 		}
 	})
 	if !ok {
@@ -116,11 +146,29 @@ func Parse(config []byte) (*Policy, error) {
 	var sources []source
 	if hasRules {
 		sources = d.rules(rulesV)
+		if topCand != nil || hasPercent {
+			d.errs.add(keyCandidate, ProblemInvalidValue, "", "a top-level candidate applies only to a configuration without rules: put it in the rule it is a candidate for")
+		}
 	} else {
-		sources = []source{{name: "default", match: &match{}, lv: top}}
+		sources = []source{{name: "default", match: &match{}, lv: top, cand: topCand, percent: topPercent}}
+		if hasPercent && topCand == nil {
+			d.errs.add(keyRollout, ProblemMissing, "", "a rollout needs a candidate: add \"candidate\"")
+		}
+	}
+	for i := range p.sources {
+		p.dyn = append(p.dyn, &dynSet{source: i})
+	}
+	d.checkSetRefs(top.sets, p.sources)
+	for _, src := range sources {
+		if src.lv != top {
+			d.checkSetRefs(src.lv.sets, p.sources)
+		}
+		if src.cand != nil {
+			d.checkSetRefs(src.cand.sets, p.sources)
+		}
 	}
 
-	p := &Policy{meta: meta}
+	p.meta = meta
 	catchAll := ""
 	for i, src := range sources {
 		if catchAll != "" {
@@ -132,6 +180,11 @@ func Parse(config []byte) (*Policy, error) {
 		r := d.compileRule(top, src.lv, src.name)
 		r.match = src.match
 		r.meta = src.meta
+		r.sets = p.resolveSets(r.eff.sets)
+		if src.cand != nil {
+			r.cand = d.compileCandidate(top, src.lv, src.cand, src.name, src.percent)
+			r.cand.rule.sets = p.resolveSets(r.cand.rule.eff.sets)
+		}
 		p.rules = append(p.rules, r)
 		p.names = append(p.names, src.name)
 	}
@@ -145,10 +198,12 @@ func Parse(config []byte) (*Policy, error) {
 // source is one rule as written: its name, its match and the policy fields
 // it sets itself, before they are resolved against the top level.
 type source struct {
-	name  string
-	match *match
-	lv    *fields
-	meta  ruleMetadata
+	name    string
+	match   *match
+	lv      *fields
+	meta    ruleMetadata
+	cand    *fields // the rule's candidate, nil without one
+	percent int     // candidate_rollout_percent
 }
 
 // rules decodes the rules array, recording every error in d: each rule's
@@ -167,7 +222,8 @@ func (d *decoder) rules(v gjson.Result) []source {
 		i++
 		src := source{match: &match{}, lv: &fields{path: path}}
 		hasName := false
-		known := append(append([]string{"name", "match"}, policyKeys...), ruleMetadataKeys...)
+		known := append(append([]string{"name", "match", keyCandidate, keyRollout}, policyKeys...), ruleMetadataKeys...)
+		hasPercent := false
 		if !d.object(rv, path, known, func(key string, v gjson.Result, p string) {
 			switch key {
 			case "name":
@@ -195,6 +251,13 @@ func (d *decoder) rules(v gjson.Result) []source {
 				src.match = d.match(v, p)
 			case keyDescription, keyInternal:
 				d.ruleMetadataField(&src.meta, key, v, p)
+			case keyCandidate:
+				src.cand = d.candidateFields(v, p)
+			case keyRollout:
+				hasPercent = true
+				if n := d.integer(v, p, 0, 100); n != nil {
+					src.percent = *n
+				}
 			default:
 				d.policyField(src.lv, key, v, p)
 			}
@@ -203,6 +266,9 @@ func (d *decoder) rules(v gjson.Result) []source {
 		}
 		if !hasName {
 			d.errs.add(path, ProblemMissing, "", "a rule needs a \"name\"")
+		}
+		if hasPercent && src.cand == nil && !d.hasErrorAt(field(path, keyCandidate)) {
+			d.errs.add(field(path, keyRollout), ProblemMissing, "", "a rollout needs a candidate: add \"candidate\" to the rule")
 		}
 		sources = append(sources, src)
 		return true
@@ -221,7 +287,7 @@ func (d *decoder) rules(v gjson.Result) []source {
 // so rules a-b and a_b would count into one series. No outcome name ends
 // with '_' and another outcome's name, so equal series mean equal results
 // here.
-func metricSeries(name string) string { return strings.ReplaceAll(name, "-", "_") }
+func metricSeries(name string) string { return replaceByte(name, '-', '_') }
 
 func validRuleName(s string) bool {
 	if s == "" || len(s) > maxRuleName {
@@ -256,9 +322,9 @@ func deref[T any](v *T, def T) T {
 func (d *decoder) compileRule(top, own *fields, name string) rule {
 	// allowed_origins and allowed_origin_regexes form one origin set: a
 	// rule that sets either replaces both.
-	originsL, regexesL := top.origins, top.regexes
-	if own.origins != nil || own.regexes != nil || d.hasErrorAt(field(own.path, keyOrigins), field(own.path, keyOriginRegexes)) {
-		originsL, regexesL = own.origins, own.regexes
+	originsL, regexesL, setsL := top.origins, top.regexes, top.sets
+	if own.origins != nil || own.regexes != nil || own.sets != nil || d.hasErrorAt(field(own.path, keyOrigins), field(own.path, keyOriginRegexes), field(own.path, keyOriginSets)) {
+		originsL, regexesL, setsL = own.origins, own.regexes, own.sets
 	}
 	credentials := deref(pick(own.credentials, top.credentials), false)
 	allowNull := deref(pick(own.allowNull, top.allowNull), false)
@@ -289,13 +355,15 @@ func (d *decoder) compileRule(top, own *fields, name string) rule {
 		grants:          pick(own.grants, top.grants),
 	}
 
-	if originsL == nil && regexesL == nil && r.grants == nil {
-		path, msg := own.path, "rule "+Quote(name)+" allows no origin: set allowed_origins or allowed_origin_regexes, in the rule or at the top level (an empty list denies every origin)"
+	r.eff.sets = setsL
+	r.secureSets = credentials && !allowInsecure
+	if originsL == nil && regexesL == nil && setsL == nil && r.grants == nil {
+		path, msg := own.path, "rule "+Quote(name)+" allows no origin: set allowed_origins, allowed_origin_regexes, allowed_origin_sets or grants, in the rule or at the top level (an empty list denies every origin)"
 		if path == "" {
 			path, msg = keyOrigins, "required: list the origins allowed to make cross-origin requests (an empty list denies every origin)"
 		}
 		// An origin list that failed to decode was reported already.
-		if !d.hasErrorAt(keyOrigins, keyOriginRegexes, field(own.path, keyOrigins), field(own.path, keyOriginRegexes)) {
+		if !d.hasErrorAt(keyOrigins, keyOriginRegexes, keyOriginSets, field(own.path, keyOrigins), field(own.path, keyOriginRegexes), field(own.path, keyOriginSets)) {
 			d.errs.add(path, ProblemNoOrigins, "", msg)
 		}
 	}
@@ -376,7 +444,7 @@ func (d *decoder) compileRule(top, own *fields, name string) rule {
 		r.aceh = exposeS.joined
 	}
 	if ma := pick(own.maxAge, top.maxAge); ma != nil {
-		r.acma = strconv.Itoa(*ma)
+		r.acma = itoa(*ma)
 		r.eff.maxAge = *ma
 	}
 

@@ -23,12 +23,19 @@ func (p *Policy) String() string {
 		}
 		p.rules[i].writeJSON(&b)
 	}
-	b.WriteString("]}")
+	b.WriteByte(']')
+	p.writeSources(&b)
+	b.WriteByte('}')
 	return b.String()
 }
 
 // Quote returns s as a JSON string literal, quotes included: safe to put in
 // a log line whatever s holds.
+//
+// Not inlined, for the size of cors.wasm: only configuration code and
+// log lines call it.
+//
+//go:noinline
 func Quote(s string) string {
 	var b strings.Builder
 	writeString(&b, s)
@@ -115,19 +122,38 @@ func (ru *rule) writeJSON(b *strings.Builder) {
 		mw.list("methods", m.methods)
 		b.WriteByte('}')
 	}
+	ru.writeFields(w, true)
+	if c := ru.cand; c != nil {
+		w.key(keyCandidate)
+		b.WriteByte('{')
+		c.rule.writeFields(&jsonWriter{b: b, first: true}, false)
+		b.WriteByte('}')
+		w.raw(keyRollout, itoa(c.percent))
+	}
+	b.WriteByte('}')
+}
+
+// writeFields writes the rule's effective policy fields; mode only with
+// withMode (a candidate has the rule's).
+func (ru *rule) writeFields(w *jsonWriter, withMode bool) {
 	e := &ru.eff
 	w.list(keyOrigins, e.origins.values())
 	w.list(keyOriginRegexes, e.regexes.sources())
+	if e.sets != nil {
+		w.list(keyOriginSets, append([]string{}, e.sets.names...))
+	}
 	w.list(keyMethods, withStar(e.methods))
 	w.list(keyHeaders, withStar(e.headers))
 	w.list(keyExpose, withStar(e.expose))
 	w.raw(keyCredentials, strconv.FormatBool(ru.credentials))
 	if e.maxAge >= 0 {
-		w.raw(keyMaxAge, strconv.Itoa(e.maxAge))
+		w.raw(keyMaxAge, itoa(e.maxAge))
 	}
 	w.raw(keyPrivateNetwork, strconv.FormatBool(ru.privateNetwork))
-	w.raw(keyPreflightStatus, strconv.Itoa(ru.preflightStatus))
-	w.raw(keyMode, `"`+ru.mode.String()+`"`)
+	w.raw(keyPreflightStatus, itoa(ru.preflightStatus))
+	if withMode {
+		w.raw(keyMode, `"`+ru.mode.String()+`"`)
+	}
 	w.raw(keyReject, strconv.FormatBool(ru.reject))
 	w.raw(keyForwardDenied, strconv.FormatBool(ru.forwardDenied))
 	w.raw(keyDebug, strconv.FormatBool(ru.debug))
@@ -135,7 +161,40 @@ func (ru *rule) writeJSON(b *strings.Builder) {
 	w.raw(keyAllowInsecure, strconv.FormatBool(e.allowInsecure))
 	w.raw(keyAllowPNAAny, strconv.FormatBool(e.allowPNAAny))
 	ru.writeGrants(w)
-	b.WriteByte('}')
+}
+
+// writeSources writes the origin sources, and the report's settings when
+// they are not the defaults, as members of the top-level object.
+func (p *Policy) writeSources(b *strings.Builder) {
+	if len(p.sources) > 0 {
+		b.WriteString(`,"` + keySources + `":[`)
+		for i, s := range p.sources {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			w := &jsonWriter{b: b, first: true}
+			b.WriteByte('{')
+			w.key("name")
+			writeString(b, s.Name)
+			w.key("cluster")
+			writeString(b, s.Cluster)
+			w.key("authority")
+			writeString(b, s.Authority)
+			w.key("path")
+			writeString(b, s.Path)
+			w.raw("refresh_seconds", itoa(s.RefreshSeconds))
+			w.raw("timeout_ms", itoa(s.TimeoutMS))
+			w.raw("max_origins", itoa(s.MaxOrigins))
+			b.WriteByte('}')
+		}
+		b.WriteByte(']')
+	}
+	if p.reportSeconds != defaultReportSeconds {
+		b.WriteString(`,"` + keyReportInterval + `":` + itoa(p.reportSeconds))
+	}
+	if p.reportTop != defaultReportTop {
+		b.WriteString(`,"` + keyReportTop + `":` + itoa(p.reportTop))
+	}
 }
 
 func hostsForJSON(hosts []string) []string {
@@ -186,3 +245,9 @@ func appendQuoted(dst []byte, s string) []byte {
 	}
 	return append(dst, '"')
 }
+
+// itoa is strconv.Itoa kept out of line: the configuration code calls it in
+// many places, and every inlined copy cost cors.wasm code.
+//
+//go:noinline
+func itoa(i int) string { return strconv.Itoa(i) }

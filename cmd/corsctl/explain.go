@@ -52,6 +52,7 @@ type explainFlags struct {
 	credentials                                    bool
 	grant                                          string // grant.go
 	now                                            int64
+	sets                                           setFlags
 }
 
 // runExplain implements `corsctl explain CONFIG.json -origin O -method M
@@ -75,6 +76,7 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.credentials, "credentials", false, "the page sends credentials (fetch's credentials: \"include\"); a Cookie header implies it")
 	fs.Var(&f.routeHeaders, "route-header", "a header the route adds to every response (Envoy's response_headers_to_add, appended) \"Name: value\", repeatable")
 	grantFlags(fs, &f)
+	fs.Var(&f.sets, "origin-set", setUsage)
 	fs.BoolVar(&f.json, "json", false, "print what the client receives as one replay output line, with \"rule\" and \"verdict\"")
 	fs.Usage = func() {
 		w := fs.Output()
@@ -97,6 +99,9 @@ func runExplain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	p, code := loadPolicyFile(path, stdin, stderr)
 	if p == nil {
 		return code
+	}
+	if !applySets(p, f.sets, stderr) {
+		return 1
 	}
 	req := f.request()
 	d := decideWithGrant(p, req, &f)
@@ -260,6 +265,9 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 		fmt.Fprintf(w, "           %s\n", c)
 	}
 	writeGrant(w, r, d)
+	for _, l := range candidateLines(p, r, d) {
+		fmt.Fprintln(w, l)
+	}
 	fmt.Fprintf(w, "client:    %s\n", clientText(d))
 	if refusal := credentialsRefusal(d, credentialed); refusal != "" {
 		fmt.Fprintf(w, "browser:   %s\n", refusal)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/corsfilter/corsfilter/host"
 	"github.com/corsfilter/corsfilter/policy"
@@ -81,6 +82,9 @@ type replayOutput struct {
 	Headers   [][2]string     `json:"headers"`
 	Rule      string          `json:"rule"`
 	Verdict   string          `json:"verdict"`
+	// Divergence is how the rule's candidate would have decided otherwise:
+	// "candidate_would_deny" or "candidate_would_allow".
+	Divergence string `json:"divergence,omitempty"`
 }
 
 func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -88,6 +92,8 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fset.SetOutput(stderr)
 	configFlag := fset.String("config", "", "the plugin configuration `file`, if not given as an argument")
 	wasmPath := fset.String("wasm", "", wasmUsage)
+	var sets setFlags
+	fset.Var(&sets, "origin-set", setUsage)
 	fset.Usage = func() {
 		w := fset.Output()
 		fmt.Fprintln(w, "usage: corsctl replay CONFIG [-wasm FILE] < requests.jsonl")
@@ -106,7 +112,20 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	plugin, config, code := loadPlugin(ctx, *wasmPath, configPath, stderr, host.WithMaxLogs(10_000))
+	opts := []host.Option{host.WithMaxLogs(10_000)}
+	if len(sets) > 0 {
+		c, ok := loadConfig(configPath, nil, stderr)
+		if !ok {
+			return 1
+		}
+		more, err := registryOptions(c.json, sets)
+		if err != nil {
+			fmt.Fprintf(stderr, "corsctl: %v\n", err)
+			return 1
+		}
+		opts = append(opts, more...)
+	}
+	plugin, config, code := loadPlugin(ctx, *wasmPath, configPath, stderr, opts...)
 	if plugin == nil {
 		return code
 	}
@@ -115,6 +134,19 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if vm == nil {
 		return code
 	}
+	if len(sets) > 0 {
+		// The first tick fetches every set from its registry.
+		if err := plugin.Advance(2 * time.Second); err != nil {
+			fmt.Fprintf(stderr, "corsctl: replay: fetching the origin sets: %v\n", err)
+			return 1
+		}
+		for _, l := range vm.Logs(host.LogWarn) {
+			fmt.Fprintln(stderr, l)
+		}
+	}
+	div := divergences{}
+	requests := 0
+	defer func() { div.report(stderr, requests) }()
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
@@ -139,9 +171,12 @@ func runReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 		o := replayOutput{ID: id, Forwarded: res.Forwarded, Status: res.Status, Headers: make([][2]string, 0, len(res.Headers)), Verdict: "UNKNOWN"}
-		if rule, outcome, ok := countedOutcome(before, vm.Metrics()); ok {
+		after := vm.Metrics()
+		if rule, outcome, ok := countedOutcome(before, after); ok {
 			o.Rule, o.Verdict = rule, verdict(outcome)
 		}
+		o.Divergence = div.counted(before, after)
+		requests++
 		for _, kv := range res.Headers {
 			o.Headers = append(o.Headers, [2]string{kv.Name, kv.Value})
 		}

@@ -617,19 +617,19 @@ func tonum(json string) (raw string, num float64) {
 			if json[i] <= ' ' || json[i] == ',' {
 				// break on whitespace and comma
 				raw = json[:i]
-				num, _ = strconv.ParseFloat(raw, 64)
+				num = parseNum(raw)
 				return
 			}
 			// could be a '+' or '-'. let's assume so.
 		} else if json[i] == ']' || json[i] == '}' {
 			// break on ']' or '}'
 			raw = json[:i]
-			num, _ = strconv.ParseFloat(raw, 64)
+			num = parseNum(raw)
 			return
 		}
 	}
 	raw = json
-	num, _ = strconv.ParseFloat(raw, 64)
+	num = parseNum(raw)
 	return
 }
 
@@ -2293,8 +2293,25 @@ func GetBytes(json []byte, path string) Result {
 
 // runeit returns the rune from the the \uXXXX
 func runeit(json string) rune {
-	n, _ := strconv.ParseUint(json[:4], 16, 64)
-	return rune(n)
+	// As strconv.ParseUint(json[:4], 16, 64) with its error ignored: 0 for
+	// anything but four hex digits. A loop: strconv's errors would link its
+	// Unicode quoting into programs that never see one.
+	var n rune
+	for i := 0; i < 4; i++ {
+		c := json[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0
+		}
+		n = n<<4 | rune(c)
+	}
+	return n
 }
 
 // unescape unescapes a string
@@ -2488,7 +2505,7 @@ func parseAny(json string, i int, hit bool) (int, Result, bool) {
 			if hit {
 				res.Raw = val
 				res.Type = Number
-				res.Num, _ = strconv.ParseFloat(val, 64)
+				res.Num = parseNum(val)
 			}
 			return i, res, true
 		}

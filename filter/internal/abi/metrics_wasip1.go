@@ -4,8 +4,11 @@ package abi
 
 import "unsafe"
 
-// metricCounter is proxy-wasm's MetricType for a counter.
-const metricCounter = 0
+// proxy-wasm's MetricType for a counter and a gauge.
+const (
+	metricCounter = 0
+	metricGauge   = 1
+)
 
 // DefineCounter defines a counter metric and returns its ID; ok is false when
 // the host refuses. Unlike the SDK's DefineCounterMetric it neither panics
@@ -14,6 +17,18 @@ const metricCounter = 0
 func DefineCounter(name string) (id uint32, ok bool) {
 	st := (*host)(nil).ProxyDefineMetric(metricCounter, unsafe.StringData(name), len(name), &id)
 	return id, st == 0
+}
+
+// DefineGauge defines a gauge metric and returns its ID; ok is false when
+// the host refuses.
+func DefineGauge(name string) (id uint32, ok bool) {
+	st := (*host)(nil).ProxyDefineMetric(metricGauge, unsafe.StringData(name), len(name), &id)
+	return id, st == 0
+}
+
+// RecordMetric sets a gauge; it reports false when the host refuses.
+func RecordMetric(id uint32, v uint64) bool {
+	return (*host)(nil).ProxyRecordMetric(id, v) == 0
 }
 
 // IncrementCounter adds delta to a counter; it reports false when the host

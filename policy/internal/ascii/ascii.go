@@ -62,3 +62,28 @@ func TrimSpace(s string) string {
 }
 
 func isUpper(c byte) bool { return 'A' <= c && c <= 'Z' }
+
+// Atoi parses s, an optional '-' and then decimal digits only, as an int of
+// at most 18 digits; ok is false for anything else. It stands in for
+// strconv.Atoi in the plugin: strconv's errors quote their input, which
+// links strconv's Unicode quoting into cors.wasm.
+func Atoi(s string) (n int, ok bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}

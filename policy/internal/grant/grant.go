@@ -22,9 +22,7 @@
 package grant
 
 import (
-	"encoding/base64"
 	"encoding/binary"
-	"unsafe"
 )
 
 // Prefix starts every token of this version.
@@ -170,12 +168,10 @@ func (v *Verifier) Check(token string, want *Want) (o Outcome, credentials bool)
 // decode decodes unpadded base64url s into dst, refusing anything longer
 // than dst and any non-canonical encoding.
 func decode(dst []byte, s string) (int, bool) {
-	if len(s) == 0 || base64.RawURLEncoding.DecodedLen(len(s)) > len(dst) {
+	if len(s) == 0 {
 		return 0, false
 	}
-	src := unsafe.Slice(unsafe.StringData(s), len(s))
-	n, err := base64.RawURLEncoding.Strict().Decode(dst, src)
-	return n, err == nil
+	return DecodeBase64(dst, s, true, false)
 }
 
 // parse reads a payload in place, strictly.

@@ -1,7 +1,6 @@
 package grant
 
 import (
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"github.com/corsfilter/corsfilter/policy/internal/origins"
@@ -62,7 +61,8 @@ func Encode(g *Grant) ([]byte, error) {
 
 // Assemble returns the token of a signing input and its signature.
 func Assemble(input, sig []byte) string {
-	return Prefix + base64.RawURLEncoding.EncodeToString(input[len(Prefix):]) + "." + base64.RawURLEncoding.EncodeToString(sig)
+	b := AppendBase64URL([]byte(Prefix), input[len(Prefix):])
+	return string(AppendBase64URL(append(b, '.'), sig))
 }
 
 func longest(l []string, max int) bool {

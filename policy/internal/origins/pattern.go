@@ -127,8 +127,8 @@ func ParsePattern(s string) (Pattern, *PatternError) {
 		case strings.Contains(port, "*"):
 			return fail(MisplacedWildcard, "a port wildcard must be the whole port (\":*\")")
 		default:
-			n, err := strconv.Atoi(port)
-			if err != nil || n < 1 || n > 65535 {
+			n, ok := ascii.Atoi(port)
+			if !ok || n < 1 || n > 65535 {
 				return fail(Malformed, "the port must be a number from 1 to 65535")
 			}
 			if strconv.Itoa(n) != port {
@@ -214,8 +214,7 @@ func checkHost(host string) *PatternError {
 		_, e := fail(NonCanonical, "the host has a trailing dot")
 		return e
 	}
-	labels := strings.Split(host, ".")
-	last := labels[len(labels)-1]
+	last := host[strings.LastIndexByte(host, '.')+1:]
 	if len(last) >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X') {
 		_, e := fail(Malformed, "a final label in hex makes browsers read the host as an IPv4 address")
 		return e
@@ -231,7 +230,9 @@ func checkHost(host string) *PatternError {
 		_, e := fail(Malformed, "the host is longer than 253 bytes")
 		return e
 	}
-	for _, l := range labels {
+	for rest, more := host, true; more; {
+		var l string
+		l, rest, more = strings.Cut(rest, ".")
 		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
 			_, e := fail(Malformed, "invalid domain label \""+l+"\"")
 			return e
