@@ -12,6 +12,8 @@ const KeyLen = 64
 type entry struct {
 	key   [KeyLen]byte
 	n     uint8
+	pos   int32 // the entry's index in the heap
+	hash  uint64
 	count uint64
 	err   uint64 // the count the entry inherited when it replaced another
 }
@@ -20,14 +22,27 @@ type entry struct {
 // more than Total()/slots times is in it, and an entry's count exceeds the
 // string's true count by at most its Err. It is not safe for concurrent
 // use.
+//
+// A hash index finds a string's entry, and a min-heap by count finds the
+// entry a new string replaces: a string costs O(log slots) whether it is
+// counted already or not, so that a stream of distinct strings, a scanner
+// probing with random origins, costs about what a stream of one does.
 type Sketch struct {
 	entries []entry
-	used    int
+	heap    []int32 // entry indices, a min-heap by count
+	index   []int32 // open addressing, linear probing: entry index + 1, 0 for free
 	total   uint64
 }
 
 // New returns a sketch of the given number of slots (at least 1).
-func New(slots int) *Sketch { return &Sketch{entries: make([]entry, max(slots, 1))} }
+func New(slots int) *Sketch {
+	slots = max(slots, 1)
+	size := 4
+	for size < 2*slots {
+		size *= 2
+	}
+	return &Sketch{entries: make([]entry, slots), heap: make([]int32, 0, slots), index: make([]int32, size)}
+}
 
 // Add counts one occurrence of s.
 func (s *Sketch) Add(key string) {
@@ -35,29 +50,105 @@ func (s *Sketch) Add(key string) {
 	if len(key) > KeyLen {
 		key = key[:KeyLen]
 	}
-	low := -1
-	for i := range s.entries[:s.used] {
-		e := &s.entries[i]
-		if int(e.n) == len(key) && string(e.key[:e.n]) == key {
+	h := fnv64a(key)
+	mask := uint64(len(s.index) - 1)
+	i := h & mask
+	for ; s.index[i] != 0; i = (i + 1) & mask {
+		e := &s.entries[s.index[i]-1]
+		if e.hash == h && int(e.n) == len(key) && string(e.key[:e.n]) == key {
 			e.count++
+			s.down(int(e.pos))
 			return
 		}
-		if low < 0 || e.count < s.entries[low].count {
-			low = i
+	}
+	var slot int32
+	var inherited uint64
+	if len(s.heap) < len(s.entries) {
+		slot = int32(len(s.heap))
+		s.heap = append(s.heap, slot)
+		s.entries[slot].pos = slot
+	} else {
+		// Replace the least counted, at the top of the heap: the newcomer
+		// inherits its count, which bounds how much it may be
+		// over-counted.
+		slot = s.heap[0]
+		inherited = s.entries[slot].count
+		s.unindex(slot)
+		for i = h & mask; s.index[i] != 0; i = (i + 1) & mask {
 		}
 	}
-	if s.used < len(s.entries) {
-		low = s.used
-		s.used++
-		s.entries[low].count, s.entries[low].err = 0, 0
-	} else {
-		// Replace the least counted: the newcomer inherits its count,
-		// which bounds how much it may be over-counted.
-		s.entries[low].err = s.entries[low].count
-	}
-	e := &s.entries[low]
+	e := &s.entries[slot]
 	e.n = uint8(copy(e.key[:], key))
-	e.count++
+	e.hash, e.count, e.err = h, inherited+1, inherited
+	s.index[i] = slot + 1
+	s.up(int(e.pos))
+	s.down(int(e.pos))
+}
+
+// unindex removes entry slot from the hash index, shifting back the cells
+// after it so that lookups never cross a hole.
+func (s *Sketch) unindex(slot int32) {
+	mask := uint64(len(s.index) - 1)
+	i := s.entries[slot].hash & mask
+	for s.index[i] != slot+1 {
+		i = (i + 1) & mask
+	}
+	s.index[i] = 0
+	for j := (i + 1) & mask; s.index[j] != 0; j = (j + 1) & mask {
+		k := s.entries[s.index[j]-1].hash & mask
+		// Move j back to the hole i unless its home k lies in (i, j].
+		if (j > i && (k <= i || k > j)) || (j < i && k <= i && k > j) {
+			s.index[i], s.index[j] = s.index[j], 0
+			i = j
+		}
+	}
+}
+
+func (s *Sketch) less(a, b int) bool {
+	return s.entries[s.heap[a]].count < s.entries[s.heap[b]].count
+}
+
+func (s *Sketch) swap(a, b int) {
+	s.heap[a], s.heap[b] = s.heap[b], s.heap[a]
+	s.entries[s.heap[a]].pos, s.entries[s.heap[b]].pos = int32(a), int32(b)
+}
+
+func (s *Sketch) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			return
+		}
+		s.swap(i, p)
+		i = p
+	}
+}
+
+func (s *Sketch) down(i int) {
+	for {
+		c := 2*i + 1
+		if c >= len(s.heap) {
+			return
+		}
+		if c+1 < len(s.heap) && s.less(c+1, c) {
+			c++
+		}
+		if !s.less(c, i) {
+			return
+		}
+		s.swap(i, c)
+		i = c
+	}
+}
+
+// fnv64a is FNV-1a, 64-bit.
+func fnv64a(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // Item is one entry of the summary.
@@ -70,7 +161,7 @@ type Item struct {
 // Top appends the k most counted entries to dst, most counted first.
 func (s *Sketch) Top(dst []Item, k int) []Item {
 	start := len(dst)
-	for i := range s.entries[:s.used] {
+	for i := range s.entries[:len(s.heap)] {
 		e := &s.entries[i]
 		dst = append(dst, Item{Key: string(e.key[:e.n]), Count: e.count, Err: e.err})
 	}
@@ -92,4 +183,4 @@ func (s *Sketch) Top(dst []Item, k int) []Item {
 func (s *Sketch) Total() uint64 { return s.total }
 
 // Reset empties the sketch, keeping its storage.
-func (s *Sketch) Reset() { s.used, s.total = 0, 0 }
+func (s *Sketch) Reset() { s.heap, s.total = s.heap[:0], 0; clear(s.index) }

@@ -1,6 +1,7 @@
 package topk
 
 import (
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,5 +51,92 @@ func TestSketch_truncatesKeysAndAllocatesNothing(t *testing.T) {
 	i := 0
 	if n := testing.AllocsPerRun(1000, func() { s.Add(keys[i%len(keys)]); i++ }); n != 0 {
 		t.Errorf("Add: %v allocations; want 0", n)
+	}
+}
+
+// TestSketch_guarantees checks Space-Saving's guarantees on random skewed
+// streams of many distinct strings, which make the sketch replace entries
+// all the time: the total; every entry's count bounds its string's true
+// count from above, and count minus err from below; every string counted
+// more than total/slots times has an entry; and every entry is found by
+// its string (the index survives the replacements).
+func TestSketch_guarantees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := range 20 {
+		slots := 1 + rng.IntN(50)
+		s := New(slots)
+		truth := map[string]uint64{}
+		n := 2000 + rng.IntN(5000)
+		for range n {
+			var k string
+			if rng.IntN(3) == 0 {
+				k = "hot" + strconv.Itoa(rng.IntN(5))
+			} else {
+				k = "cold" + strconv.Itoa(rng.IntN(100000))
+			}
+			s.Add(k)
+			truth[k]++
+		}
+		if s.Total() != uint64(n) {
+			t.Fatalf("round %d: Total = %d; want %d", round, s.Total(), n)
+		}
+		top := s.Top(nil, slots)
+		seen := map[string]bool{}
+		for _, it := range top {
+			seen[it.Key] = true
+			if tc := truth[it.Key]; it.Count < tc || it.Count-it.Err > tc {
+				t.Fatalf("round %d: %q counted %d (err %d); true count %d", round, it.Key, it.Count, it.Err, tc)
+			}
+		}
+		for k, tc := range truth {
+			if tc > uint64(n)/uint64(slots) && !seen[k] {
+				t.Fatalf("round %d: %q, counted %d times of %d, has no entry among %d slots", round, k, tc, n, slots)
+			}
+		}
+		for _, it := range top {
+			before := s.Total()
+			s.Add(it.Key)
+			if after := s.Top(nil, slots); !containsCount(after, it.Key, it.Count+1) {
+				t.Fatalf("round %d: adding %q again did not find its entry (total %d)", round, it.Key, before)
+			}
+		}
+	}
+}
+
+func containsCount(items []Item, key string, count uint64) bool {
+	for _, it := range items {
+		if it.Key == key && it.Count == count {
+			return true
+		}
+	}
+	return false
+}
+
+// BenchmarkAdd compares a stream of one origin with a stream of distinct
+// ones on a full sketch of the report's default size (4 x 20 slots):
+// a scanner's random origins must cost about what one origin does.
+//
+//	go test -bench BenchmarkAdd ./internal/topk/
+func BenchmarkAdd(b *testing.B) {
+	keys := make([]string, 4096)
+	for i := range keys {
+		keys[i] = "https://probe-" + strconv.Itoa(i) + ".scanner.example"
+	}
+	for _, bc := range []struct {
+		name string
+		keys []string
+	}{{"stream=one", keys[:1]}, {"stream=distinct", keys}} {
+		b.Run(bc.name, func(b *testing.B) {
+			s := New(80)
+			for _, k := range keys[:200] {
+				s.Add(k) // full
+			}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				s.Add(bc.keys[i%len(bc.keys)])
+				i++
+			}
+		})
 	}
 }
