@@ -8,20 +8,19 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/corsfilter/corsfilter/policy"
 )
 
-// TestDocs_listEveryProblem keeps docs/spec.md §2 true to the code: every
-// Problem constant of errors.go must appear in its table of problems.
-func TestDocs_listEveryProblem(t *testing.T) {
-	spec, err := os.ReadFile("../docs/spec.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+// allProblems returns every Problem constant of errors.go, read from its
+// source so that a new one cannot be forgotten here.
+func allProblems(t *testing.T) []policy.Problem {
+	t.Helper()
 	f, err := parser.ParseFile(token.NewFileSet(), "errors.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var out []policy.Problem
 	ast.Inspect(f, func(node ast.Node) bool {
 		vs, ok := node.(*ast.ValueSpec)
 		if !ok || len(vs.Values) != 1 {
@@ -38,13 +37,28 @@ func TestDocs_listEveryProblem(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n++
-		if !strings.Contains(string(spec), "`"+value+"`") {
-			t.Errorf("docs/spec.md does not list the problem %q (%s)", value, vs.Names[0].Name)
-		}
+		out = append(out, policy.Problem(value))
 		return true
 	})
-	if n < 20 {
-		t.Errorf("found %d Problem constants in errors.go; want them all", n)
+	if len(out) < 20 {
+		t.Fatalf("found %d Problem constants in errors.go; want them all", len(out))
+	}
+	return out
+}
+
+// TestDocs_listEveryProblem keeps docs/spec.md §2 and the guide's
+// configuration reference true to the code: every Problem constant of
+// errors.go must appear in their tables of problems.
+func TestDocs_listEveryProblem(t *testing.T) {
+	for _, doc := range []string{"../docs/spec.md", "../docs/guide/configuration.md"} {
+		text, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range allProblems(t) {
+			if !strings.Contains(string(text), "`"+string(p)+"`") {
+				t.Errorf("%s does not list the problem %q", doc, p)
+			}
+		}
 	}
 }

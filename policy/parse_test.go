@@ -208,7 +208,7 @@ func TestError_messagesStartWithPrefixAndPath(t *testing.T) {
 	}
 }
 
-// Golden messages, as the README shows them.
+// Golden messages, as docs/guide/configuration.md shows them.
 func TestError_goldenMessages(t *testing.T) {
 	cases := []struct{ input, want string }{
 		{`{"allowed_origins":["https://example.com:443"]}`, `cors: allowed_origins[0]: "https://example.com:443": the default port must be elided`},

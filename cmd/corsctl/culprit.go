@@ -99,10 +99,10 @@ func originCulprit(r *policy.Request, ru effectiveRule, rule string) string {
 }
 
 // maxOriginLength is the longest serialized origin, beyond which the policy
-// reads an Origin header as malformed (docs/spec.md, README Limitations).
+// reads an Origin header as malformed (docs/spec.md §3, docs/guide/limitations.md).
 const maxOriginLength = 328
 
-// Limits on Access-Control-Request-Headers (README Limitations).
+// Limits on Access-Control-Request-Headers (docs/guide/limitations.md).
 const (
 	maxACRHBytes  = 4096
 	maxACRHNames  = 256
