@@ -65,6 +65,14 @@ const (
 		{"name":"items","match":{"path_regexes":["^/items/[0-9]+$"]},"allowed_methods":["DELETE"]},
 		{"name":"rest"}]}`
 	Regexes = `{"allowed_origin_regexes":["^https://(app|www)\\.example\\.com(:[0-9]+)?$"],"allowed_methods":["PUT"]}`
+	// Candidates: "shadow" decides by its rule and counts what its
+	// candidate (no origin at all) would deny; "rolled" enforces its
+	// candidate (PUT allowed too) for every origin.
+	Candidates = `{"allowed_origins":["https://app.example.com"],"rules":[
+		{"name":"shadow","match":{"path_prefixes":["/shadow"]},"candidate":{"allowed_origins":[]}},
+		{"name":"rolled","match":{"path_prefixes":["/rolled"]},"candidate":{"allowed_methods":["PUT"]},"candidate_rollout_percent":100}]}`
+	// Apps: the exact origins of a browser extension and an app web view.
+	Apps = `{"allowed_origins":["chrome-extension://abcdefghijklmnopabcdefghijklmnop","capacitor://localhost"],"allowed_methods":["PUT"]}`
 )
 
 const (
@@ -201,6 +209,23 @@ var All = []Scenario{
 		Header{"access-control-allow-methods", "PUT"}, varyPreflight),
 	with(preflight("an origin regex and a suffix attack", Regexes, "/", "https://www.example.com.evil.example", "PUT"),
 		false, 403, "default", "DENIED", append([]Header{varyPreflight}, denied403...)...),
+
+	// Candidate policies: the enforced one decides, the other only counts.
+	with(get("a candidate in the shadow", Candidates, "/shadow", Header{"origin", app}),
+		true, 200, "shadow", "ALLOWED", acao, varyOrigin),
+	with(preflight("a candidate rolled out to every origin", Candidates, "/rolled", app, "PUT"),
+		false, 204, "rolled", "ALLOWED", acao, Header{"access-control-allow-methods", "PUT"}, varyPreflight),
+	with(preflight("a shadowed rule denies a method", Candidates, "/shadow", app, "PUT"),
+		false, 403, "shadow", "DENIED", append([]Header{varyPreflight}, denied403...)...),
+
+	// Origins beyond http(s), exact.
+	with(preflight("a browser extension's origin", Apps, "/", "chrome-extension://abcdefghijklmnopabcdefghijklmnop", "PUT"),
+		false, 204, "default", "ALLOWED", Header{"access-control-allow-origin", "chrome-extension://abcdefghijklmnopabcdefghijklmnop"},
+		Header{"access-control-allow-methods", "PUT"}, varyPreflight),
+	with(get("an app web view's origin", Apps, "/", Header{"origin", "capacitor://localhost"}),
+		true, 200, "default", "ALLOWED", Header{"access-control-allow-origin", "capacitor://localhost"}, varyOrigin),
+	with(get("another extension", Apps, "/", Header{"origin", "chrome-extension://ponmlkjihgfedcbaponmlkjihgfedcba"}),
+		true, 200, "default", "DENIED", varyOrigin),
 }
 
 // counters are the metrics scenarios increment, by scenario name.
@@ -226,6 +251,11 @@ var counters = map[string]string{
 	"a route's ACAO on a denied preflight":                  "cors.default.upstream_cors_overridden",
 	"a route's ACAO on a rejected request":                  "cors.writes.upstream_cors_overridden",
 	"a route's ACAO on a forwarded request":                 "cors.default.upstream_cors_overridden",
+	"a candidate in the shadow":                             "cors.shadow.candidate_would_deny",
+	"a candidate rolled out to every origin":                "cors.rolled.preflight_allowed",
+	"a shadowed rule denies a method":                         "cors.shadow.preflight_denied_method",
+	"a browser extension's origin":                          "cors.default.preflight_allowed",
+	"another extension":                                     "cors.default.actual_denied",
 }
 
 func init() {
