@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,6 +240,115 @@ func TestGrants_allocateNothing(t *testing.T) {
 	}
 	if n := guestMallocs(t, vm) - before; n != 0 {
 		t.Errorf("%d guest allocations over %d granted streams; want 0", n, 50*len(reqs))
+	}
+	checkHealthy(t, vm)
+}
+
+// TestGrants_floodIsBudgeted: a flood of well-formed grants with bad
+// signatures (the attacker's own origin, the real rule, a known key id, a
+// valid time window) is verified at most max_verifications_per_second
+// times a second, the rest refused as busy without verifying; a grant the
+// VM verified before keeps passing all along, and nothing allocates. On the
+// benchmark build, under a fake clock, so that seconds are exact.
+func TestGrants_floodIsBudgeted(t *testing.T) {
+	benchPlugins(t)
+	b, err := os.ReadFile(benchWasmPath(t, "cors-bench.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Unix(1764052800, 0)
+	ctx := context.Background()
+	plugin, err := host.Compile(ctx, b, host.WithFakeClock(start))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plugin.Close(ctx)
+	const budget = 5
+	cfg := strings.Replace(grantConfig(`,"max_verifications_per_second":5`, "k1"), `{"rules"`, `{"report_interval_seconds":0,"rules"`, 1)
+	vm := newVM(t, plugin, cfg)
+	mintAt := func(signer ed25519.PrivateKey, id string) string {
+		now := plugin.Now().Unix()
+		tok, err := mint.Grant(signer, &policy.Grant{KeyID: "k1", Origin: customer, IssuedAt: now - 10, ExpiresAt: now + 600, ID: id, Rules: []string{"widget"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	good := mintAt(grantKey(1), "good")
+	var forged []string
+	for i := range 40 {
+		forged = append(forged, mintAt(grantKey(2), "forged-"+strconv.Itoa(i))) // another signer, key id k1
+	}
+	up := func(host.Request) host.Response { return host.Response{Status: 200} }
+	roundTrip := func(r host.Request) host.Result {
+		t.Helper()
+		res, err := vm.RoundTrip(r, up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	metric := func(o string) uint64 { n, _ := vm.Metric("cors.widget.grant_" + o); return n }
+	admitGood := func() {
+		t.Helper()
+		res := roundTrip(granted(preflight(customer, "PUT", ""), good))
+		if v, _ := res.Header("access-control-allow-origin"); res.Status != 204 || v != customer {
+			t.Fatalf("the good grant's preflight: %d, ACAO %q", res.Status, v)
+		}
+		res = roundTrip(granted(actual("PUT", customer), good))
+		if v, _ := res.Header("access-control-allow-origin"); !res.Forwarded || v != customer {
+			t.Fatalf("the good grant's request: forwarded %v, ACAO %q", res.Forwarded, v)
+		}
+	}
+	admitGood() // verified once: one of this second's budget
+	for second := range 3 {
+		var mallocs uint64
+		for i, tok := range forged {
+			before := guestMallocs(t, vm)
+			res := roundTrip(granted(preflight(customer, "PUT", ""), tok))
+			if i%8 == 0 {
+				admitGood()
+			}
+			mallocs += guestMallocs(t, vm) - before
+			if res.Status != 403 {
+				t.Fatalf("second %d, forged grant %d: %d", second, i, res.Status)
+			}
+			if dbg, _ := res.Header("x-cors-debug"); i >= budget && !strings.Contains(dbg, "verification budget") {
+				t.Errorf("second %d, forged grant %d: x-cors-debug %q; want the budget named", second, i, dbg)
+			}
+		}
+		// The first second's budget also paid for the good grant.
+		verified := uint64(budget*(second+1) - 1)
+		if got := metric("bad_signature"); got != verified {
+			t.Errorf("after second %d: %d bad signatures verified; want %d", second, got, verified)
+		}
+		if got := metric("busy"); got != uint64(len(forged)*(second+1))-verified {
+			t.Errorf("after second %d: %d busy; want %d", second, got, uint64(len(forged)*(second+1))-verified)
+		}
+		if second > 0 && mallocs != 0 { // the first second warms the guest up
+			t.Errorf("second %d: %d guest allocations over %d streams; want 0", second, mallocs, len(forged)+2*len(forged)/8)
+		}
+		if err := plugin.Advance(time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := metric("admitted"), uint64(2+3*2*len(forged)/8); got != want {
+		t.Errorf("grant_admitted %d; want %d: the good grant passed every time", got, want)
+	}
+	// A grant the VM has not seen waits for the next second once the
+	// budget is spent: the price of the bound, which the busy counter shows.
+	for range budget {
+		roundTrip(granted(preflight(customer, "PUT", ""), forged[0]))
+	}
+	fresh := mintAt(grantKey(1), "fresh")
+	if res := roundTrip(granted(preflight(customer, "PUT", ""), fresh)); res.Status != 403 {
+		t.Errorf("an unseen good grant with the budget spent: %d; want 403 (busy)", res.Status)
+	}
+	if err := plugin.Advance(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if res := roundTrip(granted(preflight(customer, "PUT", ""), fresh)); res.Status != 204 {
+		t.Errorf("the same grant the next second: %d; want 204", res.Status)
 	}
 	checkHealthy(t, vm)
 }

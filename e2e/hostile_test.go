@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/corsfilter/corsfilter/host"
+	"github.com/corsfilter/corsfilter/policy"
+	"github.com/corsfilter/corsfilter/policy/mint"
 )
 
 // The hostile values of docs/spec.md §6: a 64 KiB Origin, and a preflight
@@ -17,21 +19,47 @@ var (
 )
 
 // hostileRequests pairs each hostile request with the ordinary denied
-// request it must cost no more than twice, under the credentialed config.
+// request it must cost no more than twice, under the credentialed config
+// unless the row names another.
 var hostileRequests = []struct {
 	name              string
+	config            string // "": credentialed
 	ordinary, hostile host.Request
 	metric            string // the outcome both are counted as
 }{
 	{name: "actual-origin-64KiB", ordinary: actual("POST", evil), hostile: actual("POST", hugeOrigin), metric: "cors.default.actual_denied"},
 	{name: "preflight-origin-64KiB", ordinary: preflight(evil, "PUT", ""), hostile: preflight(hugeOrigin, "PUT", ""), metric: "cors.default.preflight_denied_origin"},
 	{name: "preflight-acrh-10000", ordinary: preflight(app, "PUT", "x-other"), hostile: preflight(app, "PUT", hugeACRH), metric: "cors.default.preflight_denied_headers"},
+	// A flood of forged grants (own origin, real rule, known key id, valid
+	// time window, bad signature) against a budget of one verification a
+	// second: the rest are refused as busy, unverified (docs/grants.md).
+	{name: "grant-flood", config: grantConfig(`,"max_verifications_per_second":1`, "k1"),
+		ordinary: actual("PUT", evil), hostile: granted(actual("PUT", customer), forgedGrant()), metric: "cors.widget.actual_denied"},
+}
+
+// forgedGrant is a grant for customer under key id k1 that k2 signed, valid
+// for an hour from the start of the tests.
+func forgedGrant() string {
+	now := time.Now().Unix()
+	tok, err := mint.Grant(grantKey(2), &policy.Grant{KeyID: "k1", Origin: customer, IssuedAt: now - 10, ExpiresAt: now + 3600, ID: "forged", Rules: []string{"widget"}})
+	if err != nil {
+		panic(err)
+	}
+	return tok
+}
+
+// hostileConfig returns a row's configuration.
+func hostileConfig(config string) string {
+	if config == "" {
+		return credentialed
+	}
+	return config
 }
 
 func Test_that_hostile_requests_are_denied_like_ordinary_ones(t *testing.T) {
 	for _, hr := range hostileRequests {
 		t.Run(hr.name, func(t *testing.T) {
-			vm := newVM(t, corsPlugin, credentialed)
+			vm := newVM(t, corsPlugin, hostileConfig(hr.config))
 			want, err := vm.RoundTrip(hr.ordinary, nil)
 			if err != nil {
 				t.Fatalf("ordinary request: %v", err)
@@ -74,7 +102,7 @@ func BenchmarkHostile(b *testing.B) {
 	requireWasm(b)
 	for _, hr := range hostileRequests {
 		b.Run("req="+hr.name, func(b *testing.B) {
-			vm := newVM(b, corsPlugin, credentialed)
+			vm := newVM(b, corsPlugin, hostileConfig(hr.config))
 			// Thread CPU time is only meaningful if this goroutine stays
 			// on one thread.
 			runtime.LockOSThread()

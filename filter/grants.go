@@ -14,11 +14,12 @@ import (
 // grantState is a plugin's grant machinery, zero when no rule takes grants.
 type grantState struct {
 	on       bool
-	counters []metric // [rule*numGrantOutcomes+outcome]; defined for rules with grants
-	path     []byte   // the stripped :path, preallocated
+	counters []metric           // [rule*numGrantOutcomes+outcome]; defined for rules with grants
+	path     []byte             // the stripped :path, preallocated
+	cache    *policy.GrantCache // the VM's verified tokens and verification budget
 }
 
-var numGrantOutcomes = int(policy.GrantOutOfScope) + 1
+const numGrantOutcomes = int(policy.GrantBusy) + 1
 
 // grantPathCap is the stripped path's preallocated storage: Envoy's default
 // limit on request headers is 60 KiB, but paths are short; a longer one
@@ -32,7 +33,8 @@ func defineGrantMetrics(pol *policy.Policy, define func(name string) (metric, er
 		return grantState{}, nil
 	}
 	names := pol.RuleNames()
-	g := grantState{on: true, counters: make([]metric, len(names)*numGrantOutcomes), path: make([]byte, 0, grantPathCap)}
+	g := grantState{on: true, counters: make([]metric, len(names)*numGrantOutcomes), path: make([]byte, 0, grantPathCap),
+		cache: pol.NewGrantCache()}
 	var errs []error
 	for i, rule := range names {
 		if !pol.HasGrants(i) {
@@ -45,13 +47,16 @@ func defineGrantMetrics(pol *policy.Policy, define func(name string) (metric, er
 	return g, errors.Join(errs...)
 }
 
-// now returns the request time for grants, read only when a rule takes
-// them. In the plugin, time.Now is WASI's clock_time_get.
-func (p *pluginContext) now() int64 {
+// grantClock gives r what checking grants needs, when a rule takes them:
+// the time (in the plugin, time.Now is WASI's clock_time_get) and the
+// plugin's verification cache and budget. A plugin context serves one VM,
+// and a VM runs one callback at a time.
+func (p *pluginContext) grantClock(r *policy.Request) {
 	if !p.grant.on {
-		return 0
+		r.Now, r.Grants = 0, nil
+		return
 	}
-	return time.Now().Unix()
+	r.Now, r.Grants = time.Now().Unix(), p.grant.cache
 }
 
 // afterDecide counts the grant's outcome and strips its parameter from

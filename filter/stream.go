@@ -54,7 +54,7 @@ func (s *stream) onRequestHeaders() (action types.Action) {
 		p.fault("reading the request", err)
 		return types.ActionContinue
 	}
-	r.Now = p.now()
+	p.grantClock(r)
 	d := &s.decision
 	p.policy.DecideInto(r, d)
 	p.count(d)

@@ -39,6 +39,11 @@ type Request struct {
 	// Now is the time of the request, in unix seconds, against which
 	// grants are checked (docs/grants.md).
 	Now int64
+
+	// Grants is the VM's grant verification state (Policy.NewGrantCache):
+	// the tokens verified lately and the budget of verifications per
+	// second. nil verifies every grant, without a budget. Reset keeps it.
+	Grants *GrantCache
 }
 
 // Reset empties r for the next request, keeping the capacity of its lists,

@@ -14,7 +14,11 @@ import (
 
 const keyGrants = "grants"
 
-var grantKeys = []string{"keys", "query_parameter", "max_ttl_seconds", "clock_skew_seconds", "revoked", "strip_parameter"}
+var grantKeys = []string{"keys", "query_parameter", "max_ttl_seconds", "clock_skew_seconds", "revoked", "strip_parameter", keyVerificationBudget}
+
+// keyVerificationBudget bounds the signature verifications of one VM per
+// second: one budget for every rule, since what it bounds is the VM's CPU.
+const keyVerificationBudget = "max_verifications_per_second"
 
 // Defaults and bounds of the grants object.
 const (
@@ -25,6 +29,11 @@ const (
 	maxGrantSkew          = 3600
 	maxGrantKeys          = 16
 	maxGrantParameter     = 64
+
+	// 200 verifications of about 0.55 ms in wasm: at most 110 ms of CPU per
+	// second per worker. 10,000 is more than a core verifies in wasm.
+	defaultVerificationBudget = 200
+	maxVerificationBudget     = 10000
 )
 
 // grants is a rule's decoded grants configuration.
@@ -35,6 +44,7 @@ type grants struct {
 	revoked   []string // in order, for String
 	parameter string
 	strip     bool
+	budget    *int // max_verifications_per_second: the VM's, shared by every grants object
 }
 
 // GrantOutcome is the result of checking the grant a request carries, a
@@ -53,6 +63,7 @@ const (
 	GrantNotYetValid    = grant.NotYetValid
 	GrantOriginMismatch = grant.OriginMismatch
 	GrantOutOfScope     = grant.OutOfScope
+	GrantBusy           = grant.Busy
 )
 
 // GrantOutcomes returns every grant outcome but GrantNone, in a fixed
@@ -76,11 +87,16 @@ var grantReasons = [grant.NumOutcomes]string{
 	grant.NotYetValid:    "origin not allowed; its grant is not yet valid",
 	grant.OriginMismatch: "origin not allowed; its grant is for another origin",
 	grant.OutOfScope:     "origin not allowed; its grant does not cover this rule or method",
+	grant.Busy:           "origin not allowed; its grant was not verified: the verification budget of this second is spent",
 }
 
 // decodeGrants decodes a grants object, every problem at its path.
 func (d *decoder) decodeGrants(v gjson.Result, path string) *grants {
-	g := &grants{path: path, parameter: defaultGrantParameter, strip: true}
+	if d.budget == nil {
+		d.budget = new(int)
+		*d.budget = defaultVerificationBudget
+	}
+	g := &grants{path: path, parameter: defaultGrantParameter, strip: true, budget: d.budget}
 	g.verifier.MaxTTL, g.verifier.Skew = defaultGrantMaxTTL, defaultGrantSkew
 	hasKeys := false
 	n := len(d.errs)
@@ -119,6 +135,10 @@ func (d *decoder) decodeGrants(v gjson.Result, path string) *grants {
 			if b := d.boolean(v, p); b != nil {
 				g.strip = *b
 			}
+		case keyVerificationBudget:
+			if i := d.integer(v, p, 1, maxVerificationBudget); i != nil {
+				d.grantBudget(*i, p)
+			}
 		}
 	}) {
 		return nil
@@ -130,6 +150,17 @@ func (d *decoder) decodeGrants(v gjson.Result, path string) *grants {
 		return nil
 	}
 	return g
+}
+
+// grantBudget records max_verifications_per_second given at path. The
+// budget is the VM's, shared by every rule: where several grants objects
+// give it, they must agree.
+func (d *decoder) grantBudget(n int, path string) {
+	if d.budgetPath == "" {
+		*d.budget, d.budgetPath = n, path
+	} else if n != *d.budget {
+		d.errs.add(path, ProblemInvalidValue, "", "the budget is one per VM, shared by every rule with grants: give the value of "+d.budgetPath+" or none")
+	}
 }
 
 func (d *decoder) grantKeys(g *grants, v gjson.Result, path string) {
@@ -254,7 +285,7 @@ func (ru *rule) granted(r *Request, origin, method string, d *Decision) bool {
 		return false
 	}
 	want := grant.Want{Origin: origin, Rule: ru.name, Method: method, Now: r.Now}
-	o, credentials := g.verifier.Check(token, &want)
+	o, credentials := g.verifier.Check(token, &want, r.Grants)
 	d.Grant, d.grantCredentials = o, credentials
 	return o == grant.Admitted
 }
@@ -346,7 +377,33 @@ func (ru *rule) writeGrants(w *jsonWriter) {
 	gw.raw("clock_skew_seconds", strconv.FormatInt(g.verifier.Skew, 10))
 	gw.list("revoked", g.revoked)
 	gw.raw("strip_parameter", strconv.FormatBool(g.strip))
+	gw.raw(keyVerificationBudget, strconv.Itoa(*g.budget))
 	b.WriteByte('}')
+}
+
+// GrantCache is one VM's grant verification state: the tokens verified
+// lately, and the budget of verifications per second (docs/grants.md). Give
+// it to the requests in Request.Grants. It is not safe for concurrent use.
+type GrantCache = grant.Cache
+
+// NewGrantCache returns the verification state for one VM deciding with
+// p, with p's budget (max_verifications_per_second), or nil when no rule
+// takes grants. It allocates the whole table now, so that requests
+// allocate nothing.
+func (p *Policy) NewGrantCache() *GrantCache {
+	if !p.UsesGrants() {
+		return nil
+	}
+	return grant.NewCache(p.grantBudget)
+}
+
+// GrantBudget returns the signature verifications a VM makes per second at
+// most (max_verifications_per_second), 0 when no rule takes grants.
+func (p *Policy) GrantBudget() int {
+	if !p.UsesGrants() {
+		return 0
+	}
+	return p.grantBudget
 }
 
 // Grant is the content of a grant token (docs/grants.md).

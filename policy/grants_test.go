@@ -197,10 +197,116 @@ func TestGrants_config(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.UsesGrants() || !strings.Contains(p.String(), `"grants":{"keys":[{"id":"k1","ed25519_public_key":"`+k+`"}],"query_parameter":"cors_grant","max_ttl_seconds":86400,"clock_skew_seconds":60,"strip_parameter":true}`) {
+	if !p.UsesGrants() || !strings.Contains(p.String(), `"grants":{"keys":[{"id":"k1","ed25519_public_key":"`+k+`"}],"query_parameter":"cors_grant","max_ttl_seconds":86400,"clock_skew_seconds":60,"strip_parameter":true,"max_verifications_per_second":200}`) {
 		t.Errorf("String: %s", p.String())
 	}
 	if _, err := policy.Parse([]byte(p.String())); err != nil {
 		t.Errorf("String does not parse: %v", err)
+	}
+}
+
+func TestGrants_verificationBudgetConfig(t *testing.T) {
+	k := pub(grantKey(0))
+	g := func(extra string) string {
+		return `{"keys":[{"id":"k1","ed25519_public_key":"` + k + `"}]` + extra + `}`
+	}
+	for _, tc := range []struct {
+		cfg   string
+		paths []string
+		want  int
+	}{
+		{`{"rules":[{"name":"w","grants":` + g(``) + `}]}`, nil, 200},
+		{`{"rules":[{"name":"w","grants":` + g(`,"max_verifications_per_second":50`) + `}]}`, nil, 50},
+		// One budget per VM: given once, it holds for every rule.
+		{`{"grants":` + g(`,"max_verifications_per_second":50`) + `,"rules":[{"name":"a"},{"name":"b","grants":` + g(``) + `}]}`, nil, 50},
+		{`{"grants":` + g(`,"max_verifications_per_second":50`) + `,"rules":[{"name":"a"},{"name":"b","grants":` + g(`,"max_verifications_per_second":50`) + `}]}`, nil, 50},
+		{`{"grants":` + g(`,"max_verifications_per_second":50`) + `,"rules":[{"name":"a"},{"name":"b","grants":` + g(`,"max_verifications_per_second":60`) + `}]}`,
+			[]string{"rules[1].grants.max_verifications_per_second"}, 0},
+		{`{"rules":[{"name":"w","allowed_origins":[],"grants":` + g(`,"max_verifications_per_second":0`) + `}]}`, []string{"rules[0].grants.max_verifications_per_second"}, 0},
+		{`{"rules":[{"name":"w","allowed_origins":[],"grants":` + g(`,"max_verifications_per_second":10001`) + `}]}`, []string{"rules[0].grants.max_verifications_per_second"}, 0},
+		{`{"rules":[{"name":"w","allowed_origins":[],"grants":` + g(`,"max_verifications_per_second":"9"`) + `}]}`, []string{"rules[0].grants.max_verifications_per_second"}, 0},
+		{`{"rules":[{"name":"w","allowed_origins":[]}]}`, nil, 0},
+	} {
+		p, err := policy.Parse([]byte(tc.cfg))
+		var got []string
+		for e := range policy.Errors(err) {
+			got = append(got, e.Path)
+		}
+		if strings.Join(got, " ") != strings.Join(tc.paths, " ") {
+			t.Errorf("%s: errors at %v, want %v (%v)", tc.cfg, got, tc.paths, err)
+		}
+		if err != nil {
+			continue
+		}
+		if p.GrantBudget() != tc.want || (p.NewGrantCache() != nil) != (tc.want > 0) {
+			t.Errorf("%s: budget %d, cache %v; want %d", tc.cfg, p.GrantBudget(), p.NewGrantCache(), tc.want)
+		}
+		// The effective configuration says it, and parses to the same.
+		if q, err := policy.Parse([]byte(p.String())); err != nil || q.GrantBudget() != tc.want {
+			t.Errorf("%s: String %s parses to budget %d, %v", tc.cfg, p.String(), q.GrantBudget(), err)
+		}
+	}
+}
+
+// TestGrants_budget decides through a VM's cache: the first grant is
+// verified and cached, forged ones are verified up to the budget, then busy,
+// with a reason of their own in x-cors-debug; the cached grant keeps
+// passing.
+func TestGrants_budget(t *testing.T) {
+	p, err := policy.Parse([]byte(`{"rules":[{"name":"widget","allowed_origins":[],"allowed_methods":["PUT"],"debug":true,
+		"grants":{"keys":[{"id":"k1","ed25519_public_key":"` + pub(grantKey(0)) + `"}],"max_verifications_per_second":2}}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := p.NewGrantCache()
+	good := mintGrant(t, grantKey(0), "k1", "https://customer.example", nil)
+	forged := mintGrant(t, grantKey(1), "k1", "https://customer.example", nil)
+	decide := func(tok string, now int64) policy.Decision {
+		r := withGrant(preflight("https://customer.example", "PUT"), tok)
+		r.Now, r.Grants = now, cache
+		return p.Decide(&r)
+	}
+	if d := decide(good, grantNow+10); d.Grant != policy.GrantAdmitted {
+		t.Fatalf("good grant: %v (%s)", d.Grant, d.Reason)
+	}
+	var outcomes []string
+	for range 4 {
+		outcomes = append(outcomes, decide(forged, grantNow+10).Grant.String())
+		if d := decide(good, grantNow+10); d.Grant != policy.GrantAdmitted || d.Outcome != policy.OutcomePreflightAllowed {
+			t.Fatalf("cached good grant during the flood: %v (%s)", d.Grant, d.Reason)
+		}
+	}
+	if got := strings.Join(outcomes, " "); got != "bad_signature busy busy busy" {
+		t.Errorf("forged grants: %s; want one verified (the good grant took the other), then busy", got)
+	}
+	d := decide(forged, grantNow+10)
+	if d.Outcome != policy.OutcomePreflightDeniedOrigin || !strings.Contains(d.Reason, "verification budget") {
+		t.Errorf("busy: %v, reason %q", d.Outcome, d.Reason)
+	}
+	dbg := ""
+	for _, h := range d.Headers() {
+		if h.Name == "x-cors-debug" {
+			dbg = h.Value
+		}
+	}
+	if !strings.Contains(dbg, "budget") {
+		t.Errorf("x-cors-debug %q does not say the budget is spent", dbg)
+	}
+	// A new second: verified again.
+	if d := decide(forged, grantNow+11); d.Grant != policy.GrantBadSignature {
+		t.Errorf("next second: %v", d.Grant)
+	}
+	// Busy allocates nothing either.
+	decide(forged, grantNow+11) // the second's last verification
+	r := withGrant(preflight("https://customer.example", "PUT"), forged)
+	r.Now, r.Grants = grantNow+11, cache
+	var dd policy.Decision
+	if n := testing.AllocsPerRun(100, func() {
+		p.DecideInto(&r, &dd)
+		if dd.Grant != policy.GrantBusy {
+			t.Fatal(dd.Grant)
+		}
+	}); n != 0 {
+		t.Errorf("%v allocations", n)
 	}
 }

@@ -19,6 +19,9 @@ type decoder struct {
 	warnings []string
 	warned   map[string]bool // warnings given, so that inherited values warn once
 
+	budget     *int   // grants' max_verifications_per_second: the VM's (grants.go)
+	budgetPath string // where it was given first; "": nowhere
+
 	regexBytes int          // automaton tables compiled so far
 	proofs     sites.Budget // proof work left
 	dfaWork    int          // word operations left to build origin regexes' automata

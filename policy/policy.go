@@ -25,6 +25,7 @@ type Policy struct {
 	dyn           []*dynSet // the current set of each source, by index
 	reportSeconds int       // report_interval_seconds; 0: no report
 	reportTop     int       // report_top_origins
+	grantBudget   int       // grants' max_verifications_per_second, for the VM
 }
 
 // rule is one compiled rule with every field resolved (its own, else the
@@ -192,6 +193,9 @@ func Parse(config []byte) (*Policy, error) {
 		return nil, d.errs.joined()
 	}
 	p.warnings = d.warnings
+	if d.budget != nil {
+		p.grantBudget = *d.budget
+	}
 	return p, nil
 }
 

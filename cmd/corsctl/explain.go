@@ -264,7 +264,7 @@ func writeExplanation(w io.Writer, p *policy.Policy, r *policy.Request, f *expla
 	if c := culprit(p, r, d); c != "" {
 		fmt.Fprintf(w, "           %s\n", c)
 	}
-	writeGrant(w, r, d)
+	writeGrant(w, p, r, d)
 	for _, l := range candidateLines(p, r, d) {
 		fmt.Fprintln(w, l)
 	}

@@ -111,15 +111,23 @@ func decideWithGrant(p *policy.Policy, r *policy.Request, f *explainFlags) polic
 
 // writeGrant says what became of the grant the request carries, and what
 // it holds.
-func writeGrant(w io.Writer, r *policy.Request, d *policy.Decision) {
+func writeGrant(w io.Writer, p *policy.Policy, r *policy.Request, d *policy.Decision) {
 	if d.Grant == policy.GrantNone {
 		return
 	}
 	fmt.Fprintf(w, "grant:     %s", d.Grant)
-	if d.Grant == policy.GrantAdmitted {
+	switch d.Grant {
+	case policy.GrantAdmitted:
 		fmt.Fprint(w, ": it admits the origin for this request")
+	case policy.GrantBusy:
+		fmt.Fprintf(w, ": not verified, the VM's %d verifications of this second were spent", p.GrantBudget())
 	}
 	fmt.Fprintln(w)
+	if d.Grant == policy.GrantAdmitted || d.Grant == policy.GrantBadSignature {
+		// Every cheaper check passed: the signature was verified.
+		fmt.Fprintf(w, "           its signature was verified: in the plugin, one of the VM's %d verifications per second\n", p.GrantBudget())
+		fmt.Fprintln(w, "           (max_verifications_per_second) unless the VM verified this token before; beyond them, busy")
+	}
 	tok := grantToken(r.Path)
 	g, err := policy.InspectGrant(tok)
 	if err != nil {

@@ -66,6 +66,7 @@ func TestGrantDoneMeans(t *testing.T) {
 		origin, grant, want string
 	}{
 		{"https://customer.example", tok, "verdict:   ALLOWED"},
+		{"https://customer.example", tok, "one of the VM's 200 verifications per second"},
 		{"https://other.example", tok, "grant:     origin_mismatch"},
 		{"https://customer.example", expired, "grant:     expired"},
 		{"https://customer.example", "v1.junk", "grant:     malformed"},

@@ -118,15 +118,15 @@ func TestOutcomes(t *testing.T) {
 		if tc.edit != nil {
 			tc.edit(&w)
 		}
-		if got, _ := v.Check(tc.token, &w); got != tc.want {
+		if got, _ := v.Check(tc.token, &w, nil); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
 	cred := mint(priv, func(g *Grant) { g.Credentials = true })
-	if o, c := v.Check(cred, &want); o != Admitted || !c {
+	if o, c := v.Check(cred, &want, nil); o != Admitted || !c {
 		t.Errorf("credentials grant: %v %v", o, c)
 	}
-	if _, c := v.Check(good, &want); c {
+	if _, c := v.Check(good, &want, nil); c {
 		t.Error("a grant without credentials allows them")
 	}
 }
@@ -156,7 +156,7 @@ func TestCheckAllocatesNothing(t *testing.T) {
 	w := Want{Origin: "https://customer.example", Rule: "widget", Method: "PUT", Now: 1764052900}
 	tok, _ := Mint(vectorKey(), vectorGrant())
 	if n := testing.AllocsPerRun(100, func() {
-		if o, _ := v.Check(tok, &w); o != Admitted {
+		if o, _ := v.Check(tok, &w, nil); o != Admitted {
 			t.Fatal(o)
 		}
 	}); n != 0 {
@@ -164,13 +164,33 @@ func TestCheckAllocatesNothing(t *testing.T) {
 	}
 }
 
+// BenchmarkCheck: a verification (no cache), a token the cache holds, and
+// a forged token once the budget is spent.
 func BenchmarkCheck(b *testing.B) {
 	v := verifier()
 	w := Want{Origin: "https://customer.example", Rule: "widget", Method: "PUT", Now: 1764052900}
 	tok, _ := Mint(vectorKey(), vectorGrant())
-	b.ReportAllocs()
-	for b.Loop() {
-		v.Check(tok, &w)
+	_, other, _ := ed25519.GenerateKey(nil)
+	forged, _ := Mint(other, vectorGrant())
+	for _, bc := range []struct {
+		name  string
+		tok   string
+		cache *Cache
+		want  Outcome
+	}{
+		{"verify", tok, nil, Admitted},
+		{"hit", tok, NewCache(1), Admitted},
+		{"busy", forged, NewCache(1), Busy},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			v.Check(bc.tok, &w, bc.cache) // fill the cache, or spend the budget
+			b.ReportAllocs()
+			for b.Loop() {
+				if o, _ := v.Check(bc.tok, &w, bc.cache); o != bc.want {
+					b.Fatal(o)
+				}
+			}
+		})
 	}
 }
 
@@ -178,9 +198,16 @@ func FuzzCheck(f *testing.F) {
 	tok, _ := Mint(vectorKey(), vectorGrant())
 	f.Add(tok, "https://customer.example", "PUT", int64(1764052900))
 	v := verifier()
+	c := NewCache(1 << 30)
 	f.Fuzz(func(t *testing.T, token, origin, method string, now int64) {
 		w := Want{Origin: origin, Rule: "widget", Method: method, Now: now}
-		o, cred := v.Check(token, &w)
+		o, cred := v.Check(token, &w, nil)
+		// The cache changes no verdict, on a miss or on a hit.
+		for range 2 {
+			if oc, cc := v.Check(token, &w, c); oc != o || cc != cred {
+				t.Fatalf("with the cache: %v %v; without: %v %v", oc, cc, o, cred)
+			}
+		}
 		g, err := Inspect(token)
 		if o != Malformed && err != nil {
 			t.Fatalf("Check says %v, Inspect refuses: %v", o, err)
@@ -268,7 +295,7 @@ func TestAppOrigins(t *testing.T) {
 			t.Errorf("%s: %v", o, err)
 			continue
 		}
-		if got, _ := v.Check(tok, &Want{Origin: o, Rule: "widget", Method: "PUT", Now: g.IssuedAt + 1}); got != Admitted {
+		if got, _ := v.Check(tok, &Want{Origin: o, Rule: "widget", Method: "PUT", Now: g.IssuedAt + 1}, nil); got != Admitted {
 			t.Errorf("%s: %v", o, got)
 		}
 	}
