@@ -89,6 +89,7 @@ func overlay(own, cand *fields) *fields {
 	m.allowNull = pick(cand.allowNull, own.allowNull)
 	m.allowInsecure = pick(cand.allowInsecure, own.allowInsecure)
 	m.allowPNAAny = pick(cand.allowPNAAny, own.allowPNAAny)
+	m.grants = pick(cand.grants, own.grants)
 	return &m
 }
 

@@ -1,0 +1,36 @@
+package policy
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestOverlay_takesEveryFieldOfTheCandidate sets every policy field of a
+// candidate, whatever fields policies grow, and checks that overlay takes
+// each of them over the rule's (mode excepted: a candidate has the rule's).
+// A field overlay forgot would be validated in the candidate and then
+// silently ignored.
+func TestOverlay_takesEveryFieldOfTheCandidate(t *testing.T) {
+	own, cand := &fields{}, &fields{path: "rules[0].candidate"}
+	cv := reflect.ValueOf(cand).Elem()
+	for i := range cv.NumField() {
+		f := cv.Type().Field(i)
+		if f.Name == "path" {
+			continue
+		}
+		if f.Type.Kind() != reflect.Pointer {
+			t.Fatalf("fields.%s is a %v: teach this test to set it", f.Name, f.Type)
+		}
+		reflect.NewAt(f.Type, cv.Field(i).Addr().UnsafePointer()).Elem().Set(reflect.New(f.Type.Elem()))
+	}
+	m := reflect.ValueOf(overlay(own, cand)).Elem()
+	for i := range m.NumField() {
+		name := m.Type().Field(i).Name
+		if name == "path" || name == "mode" {
+			continue
+		}
+		if m.Field(i).IsNil() {
+			t.Errorf("overlay ignores the candidate's %s", name)
+		}
+	}
+}
