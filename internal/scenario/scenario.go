@@ -253,7 +253,7 @@ var counters = map[string]string{
 	"a route's ACAO on a forwarded request":                 "cors.default.upstream_cors_overridden",
 	"a candidate in the shadow":                             "cors.shadow.candidate_would_deny",
 	"a candidate rolled out to every origin":                "cors.rolled.preflight_allowed",
-	"a shadowed rule denies a method":                         "cors.shadow.preflight_denied_method",
+	"a shadowed rule denies a method":                       "cors.shadow.preflight_denied_method",
 	"a browser extension's origin":                          "cors.default.preflight_allowed",
 	"another extension":                                     "cors.default.actual_denied",
 }
