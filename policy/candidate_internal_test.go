@@ -15,7 +15,7 @@ func TestOverlay_takesEveryFieldOfTheCandidate(t *testing.T) {
 	cv := reflect.ValueOf(cand).Elem()
 	for i := range cv.NumField() {
 		f := cv.Type().Field(i)
-		if f.Name == "path" {
+		if f.Name == "path" || f.Name == "_" {
 			continue
 		}
 		if f.Type.Kind() != reflect.Pointer {
@@ -26,7 +26,7 @@ func TestOverlay_takesEveryFieldOfTheCandidate(t *testing.T) {
 	m := reflect.ValueOf(overlay(own, cand)).Elem()
 	for i := range m.NumField() {
 		name := m.Type().Field(i).Name
-		if name == "path" || name == "mode" {
+		if name == "path" || name == "mode" || name == "_" {
 			continue
 		}
 		if m.Field(i).IsNil() {

@@ -315,6 +315,7 @@ const maxHeaders = 6
 // It is kept small, since Decide returns it by value and the filter copies
 // it into the stream: the small fields share one word.
 type Decision struct {
+	_       noCompare // see noCompare
 	Kind    Kind
 	Action  Action
 	Outcome Outcome
@@ -409,3 +410,9 @@ func (d *Decision) Detach(buf []byte) []byte {
 // Enforced reports whether the filter must act on the decision: a rule
 // matched, its mode is enforce, and the action is Forward or Respond.
 func (d *Decision) Enforced() bool { return d.Action != Ignore && !d.ReportOnly }
+
+// noCompare makes a struct type that holds it incomparable, so that the
+// compiler generates no equality function for it: code no caller needs,
+// which cost cors.wasm about 10 KB over the policy's types. It takes no
+// space.
+type noCompare [0]func()

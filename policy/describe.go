@@ -29,12 +29,14 @@ var (
 
 // metadata is the policy's own version and description.
 type metadata struct {
+	_                    noCompare // see noCompare
 	version, description string
 }
 
 // ruleMetadata is a rule's description, and whether it is internal: left
 // out of the page corsctl doc writes for partners.
 type ruleMetadata struct {
+	_           noCompare // see noCompare
 	description string
 	internal    bool
 }

@@ -105,7 +105,8 @@ func (m mode) String() string {
 // top level or one rule), each decoded and validated on its own. A nil
 // pointer means the key is absent, so the field is inherited.
 type fields struct {
-	path string // "" for the top level, "rules[k]" for a rule
+	_    noCompare // see noCompare
+	path string    // "" for the top level, "rules[k]" for a rule
 
 	origins         *originList
 	regexes         *regexList

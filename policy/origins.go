@@ -14,6 +14,7 @@ import (
 
 // originEntry is one valid allowed_origins element.
 type originEntry struct {
+	_       noCompare // see noCompare
 	path    string
 	value   string // canonical form: "*", "null" or a pattern
 	pattern origins.Pattern

@@ -76,6 +76,7 @@ type rule struct {
 // shared with the level they were inherited from, never copied, so that
 // 1,000 rules inheriting 10,000 origins cost nothing extra.
 type effective struct {
+	_                                     noCompare // see noCompare
 	origins                               *originList
 	regexes                               *regexList
 	sets                                  *setList
@@ -202,6 +203,7 @@ func Parse(config []byte) (*Policy, error) {
 // source is one rule as written: its name, its match and the policy fields
 // it sets itself, before they are resolved against the top level.
 type source struct {
+	_       noCompare // see noCompare
 	name    string
 	match   *match
 	lv      *fields

@@ -41,6 +41,7 @@ const (
 // OriginSource is one origin_sources entry: where the filter fetches an
 // origin set, how often, and how large it may be.
 type OriginSource struct {
+	_              noCompare // see noCompare
 	Name           string
 	Cluster        string // the Envoy cluster proxy_http_call goes to
 	Authority      string // the :authority of the request
@@ -253,8 +254,9 @@ func (s *OriginSet) Origins() []string { return append([]string(nil), s.list...)
 
 // Dropped is an entry of a registry's answer that was not used.
 type Dropped struct {
-	Index  int    // position in the answer's origins array
-	Value  string // the entry, cut to 128 bytes
+	_      noCompare // see noCompare
+	Index  int       // position in the answer's origins array
+	Value  string    // the entry, cut to 128 bytes
 	Reason string
 }
 

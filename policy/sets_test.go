@@ -2,6 +2,7 @@ package policy_test
 
 import (
 	"errors"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ func TestParse_originSources(t *testing.T) {
 	}
 	src := p.Sources()
 	want := policy.OriginSource{Name: "partners", Cluster: "registry", Authority: "registry.internal", Path: "/origins", RefreshSeconds: 60, TimeoutMS: 500, MaxOrigins: 1000}
-	if len(src) != 1 || src[0] != want {
+	if len(src) != 1 || !reflect.DeepEqual(src[0], want) {
 		t.Fatalf("Sources() = %+v; want [%+v]", src, want)
 	}
 	// The effective configuration parses again into the same policy.

@@ -10,6 +10,7 @@ package topk
 const KeyLen = 64
 
 type entry struct {
+	_     [0]func() // incomparable: no equality function in cors.wasm
 	key   [KeyLen]byte
 	n     uint8
 	pos   int32 // the entry's index in the heap
@@ -153,9 +154,10 @@ func fnv64a(s string) uint64 {
 
 // Item is one entry of the summary.
 type Item struct {
-	Key   string // at most KeyLen bytes of the string counted
-	Count uint64 // an upper bound of its count
-	Err   uint64 // Count minus Err is a lower bound
+	_     [0]func() // incomparable: no equality function in cors.wasm
+	Key   string    // at most KeyLen bytes of the string counted
+	Count uint64    // an upper bound of its count
+	Err   uint64    // Count minus Err is a lower bound
 }
 
 // Top appends the k most counted entries to dst, most counted first.

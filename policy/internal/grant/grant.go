@@ -76,6 +76,7 @@ func (o Outcome) String() string {
 
 // Key is one verification key.
 type Key struct {
+	_      [0]func() // incomparable: no equality function in cors.wasm
 	ID     string
 	Public *PublicKey
 }

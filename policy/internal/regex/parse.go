@@ -54,6 +54,7 @@ const (
 // agrees with it: non-capturing groups dissolve into their parent. Nodes
 // live in parser.nodes and refer to each other by index.
 type node struct {
+	_        [0]func() // incomparable: no equality function in cors.wasm
 	op       nodeOp
 	braces   bool // opRepeat written as {n,m}, which counts towards maxRepeat
 	min, max int32

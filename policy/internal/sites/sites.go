@@ -47,6 +47,7 @@ const (
 
 // Result is what a proof found.
 type Result struct {
+	_       noCompare // see noCompare
 	Verdict Verdict
 	// Site is the registrable domain of the regex's shortest origin, or its
 	// host when Exact.
@@ -348,3 +349,6 @@ func path(parent []int32, char []byte, i int) string {
 	}
 	return string(out)
 }
+
+// noCompare makes Result incomparable: see policy's noCompare.
+type noCompare [0]func()
