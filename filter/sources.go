@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/corsfilter/corsfilter/internal/fnv1a"
+
 	"encoding/binary"
 	"errors"
 	"slices"
@@ -92,7 +94,7 @@ func newSources(pol *policy.Policy, defC func(string) (metric, error), defG func
 	var out []*originSource
 	var errs []error
 	for i, cfg := range pol.Sources() {
-		h := fnv64a(cfg.Cluster + "\x00" + cfg.Authority + "\x00" + cfg.Path + "\x00" + strconv.Itoa(cfg.MaxOrigins))
+		h := fnv1a.String(cfg.Cluster + "\x00" + cfg.Authority + "\x00" + cfg.Path + "\x00" + strconv.Itoa(cfg.MaxOrigins))
 		s := &originSource{index: i, cfg: cfg, key: "corsfilter.origin_set." + cfg.Name + "." + strconv.FormatUint(h, 16)}
 		prefix := "cors.origin_source." + cfg.Name + "."
 		defineInto(&s.success, prefix+"fetch_success", defC, &errs)
@@ -342,17 +344,6 @@ func store(key string, value []byte) error {
 		return err
 	}
 	return proxywasm.SetSharedData(key, value, cas)
-}
-
-// fnv64a is FNV-1a, 64-bit, as hash/fnv computes it, in a loop: hash/fnv's
-// interfaces cost cors.wasm more than this.
-func fnv64a(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
 }
 
 // lowerASCII lower-cases the ASCII letters of s: header names, which Envoy

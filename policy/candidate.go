@@ -1,6 +1,10 @@
 package policy
 
-import "github.com/tidwall/gjson"
+import (
+	"github.com/tidwall/gjson"
+
+	"github.com/corsfilter/corsfilter/internal/fnv1a"
+)
 
 // This file holds candidate policies: a rule's candidate object of policy
 // fields, which override the rule's own as a rule's override the top
@@ -124,11 +128,7 @@ const rolloutBuckets = 10_000
 // of a rule with candidate_rollout_percent p is in force for the origins
 // whose bucket is below p*100.
 func RolloutBucket(origin string) int {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(origin); i++ {
-		h ^= uint64(origin[i])
-		h *= 1099511628211
-	}
+	h := fnv1a.String(origin)
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33

@@ -5,6 +5,8 @@
 // a stream of distinct strings costs what a stream of one does.
 package topk
 
+import "github.com/corsfilter/corsfilter/internal/fnv1a"
+
 // KeyLen is the number of bytes of a string the sketch keeps: longer
 // strings are counted by their first KeyLen bytes.
 const KeyLen = 64
@@ -51,7 +53,7 @@ func (s *Sketch) Add(key string) {
 	if len(key) > KeyLen {
 		key = key[:KeyLen]
 	}
-	h := fnv64a(key)
+	h := fnv1a.String(key)
 	mask := uint64(len(s.index) - 1)
 	i := h & mask
 	for ; s.index[i] != 0; i = (i + 1) & mask {
@@ -140,16 +142,6 @@ func (s *Sketch) down(i int) {
 		s.swap(i, c)
 		i = c
 	}
-}
-
-// fnv64a is FNV-1a, 64-bit.
-func fnv64a(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return h
 }
 
 // Item is one entry of the summary.
