@@ -122,23 +122,8 @@ func istioCRDSpec(t *testing.T, kind string) map[string]any {
 // istioTrafficExtension checks a TrafficExtension object against
 // istio.io/api's proto, rejecting unknown fields and enum values.
 func istioTrafficExtension(obj map[string]any) (*istioext.TrafficExtension, error) {
-	if obj["apiVersion"] != "extensions.istio.io/v1alpha1" || obj["kind"] != "TrafficExtension" {
-		return nil, errors.New("not an extensions.istio.io/v1alpha1 TrafficExtension")
-	}
-	for k := range obj {
-		if !slices.Contains([]string{"apiVersion", "kind", "metadata", "spec"}, k) {
-			return nil, errors.New("unknown top-level field " + k)
-		}
-	}
-	spec, err := json.Marshal(obj["spec"])
-	if err != nil {
-		return nil, err
-	}
 	var te istioext.TrafficExtension
-	if err := protojson.Unmarshal(spec, &te); err != nil {
-		return nil, err
-	}
-	return &te, nil
+	return &te, istioSpec(obj, "TrafficExtension", &te)
 }
 
 // TestIstioTrafficExtensionExample checks trafficextension.yaml against

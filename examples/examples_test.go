@@ -431,23 +431,27 @@ func k8sObjects(t *testing.T, path string) []map[string]any {
 // istioWasmPlugin checks a WasmPlugin object against istio.io/api's proto,
 // rejecting unknown fields.
 func istioWasmPlugin(obj map[string]any) (*istioext.WasmPlugin, error) {
-	if obj["apiVersion"] != "extensions.istio.io/v1alpha1" || obj["kind"] != "WasmPlugin" {
-		return nil, errors.New("not an extensions.istio.io/v1alpha1 WasmPlugin")
+	var wp istioext.WasmPlugin
+	return &wp, istioSpec(obj, "WasmPlugin", &wp)
+}
+
+// istioSpec checks an extensions.istio.io/v1alpha1 object of the given kind
+// against istio.io/api's proto, rejecting unknown fields, and decodes its
+// spec into msg.
+func istioSpec(obj map[string]any, kind string, msg proto.Message) error {
+	if obj["apiVersion"] != "extensions.istio.io/v1alpha1" || obj["kind"] != kind {
+		return errors.New("not an extensions.istio.io/v1alpha1 " + kind)
 	}
 	for k := range obj {
 		if !slices.Contains([]string{"apiVersion", "kind", "metadata", "spec"}, k) {
-			return nil, errors.New("unknown top-level field " + k)
+			return errors.New("unknown top-level field " + k)
 		}
 	}
 	spec, err := json.Marshal(obj["spec"])
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var wp istioext.WasmPlugin
-	if err := protojson.Unmarshal(spec, &wp); err != nil {
-		return nil, err
-	}
-	return &wp, nil
+	return protojson.Unmarshal(spec, msg)
 }
 
 func TestIstioExample(t *testing.T) {
