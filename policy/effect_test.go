@@ -22,7 +22,8 @@ func TestDecision_response(t *testing.T) {
 	}{
 		{"no headers", nil, nil, "Origin", false},
 		{"permissive upstream", h("Access-Control-Allow-Origin", "*", "access-control-max-age", "86400", "content-type", "text/plain"),
-			[]string{"Access-Control-Allow-Origin", "access-control-max-age"}, "Origin", true},
+			// One line of a header the decision sets: replacing it is enough.
+			[]string{"access-control-max-age"}, "Origin", true},
 		{"repeated CORS header", h("access-control-allow-origin", "a", "access-control-allow-origin", "b"),
 			[]string{"access-control-allow-origin"}, "Origin", true},
 		{"one Vary line", h("Vary", "Accept-Encoding"), nil, "Accept-Encoding, Origin", false},

@@ -226,6 +226,9 @@ func (d *Decision) Response(upstream []Header, e *Edits) {
 	}
 	if d.nHeaders > 0 {
 		e.Set = append(e.Set, d.Headers()...)
+		if len(e.Remove) > 0 {
+			e.Remove = keepNeeded(e.Remove, d.Headers(), upstream)
+		}
 	}
 	if d.Vary == "" {
 		return
@@ -297,4 +300,38 @@ func (e *Edits) Apply(hs []Header) []Header {
 		}
 	}
 	return out
+}
+
+// keepNeeded drops from remove the names that set replaces and that the
+// upstream sent on one line: replacing a header replaces its first line
+// (Envoy's setCopy), and there is no other to remove. A permissive
+// upstream's one Access-Control-Allow-Origin then costs one host call, not
+// two. A name sent on several lines stays, so that none of them survives.
+func keepNeeded(remove []string, set, upstream []Header) []string {
+	kept := remove[:0]
+	for _, name := range remove {
+		if !replaces(set, name) || lines(upstream, name) > 1 {
+			kept = append(kept, name)
+		}
+	}
+	return kept
+}
+
+func replaces(set []Header, name string) bool {
+	for _, h := range set {
+		if ascii.EqualFold(h.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func lines(hs []Header, name string) int {
+	n := 0
+	for _, h := range hs {
+		if ascii.EqualFold(h.Name, name) {
+			n++
+		}
+	}
+	return n
 }

@@ -56,7 +56,7 @@ func TestReplay(t *testing.T) {
 		{
 			desc:  "a later filter's 401 with a permissive upstream header, and a blank line",
 			input: "\n" + `{"id":"b","method":"GET","authority":"api.example.com","path":"/x","headers":[["origin","https://app.example.com"]],"upstream":{"status":401,"headers":[["Access-Control-Allow-Origin","*"],["WWW-Authenticate","Bearer"]]}}` + "\n",
-			want:  `{"id":"b","forwarded":true,"status":401,"headers":[["www-authenticate","Bearer"],["access-control-allow-origin","https://app.example.com"],["access-control-allow-credentials","true"],["vary","Origin"]],"rule":"default","verdict":"ALLOWED"}` + "\n",
+			want:  `{"id":"b","forwarded":true,"status":401,"headers":[["access-control-allow-origin","https://app.example.com"],["www-authenticate","Bearer"],["access-control-allow-credentials","true"],["vary","Origin"]],"rule":"default","verdict":"ALLOWED"}` + "\n",
 		},
 		{
 			desc:  "denied preflight: 403 with Vary but without CORS headers; default upstream",
