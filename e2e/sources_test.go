@@ -215,6 +215,23 @@ func Test_that_an_outage_and_a_garbage_answer_keep_the_last_good_set(t *testing.
 		wantAllowed(t, vms, "https://z.partner.example", false)
 		wantGauge(t, vms, "cors.origin_source.partners.version", 1)
 	}
+	// A hostile answer nested 15,000 deep (as deep as max_origins lets a body
+	// be here; millions with a larger max_origins) is refused before any recursive
+	// parsing: unchecked, it overflowed the fetching VM's stack and killed
+	// it, then the next VM to take the lease.
+	reg.set(func(r *registry) {
+		r.mode, r.body = "raw", `{"origins":[`+strings.Repeat("[", 15_000)+strings.Repeat("]", 15_000)+`]}`
+	})
+	before := sum(vms, "cors.origin_source.partners.fetch_failure.body")
+	advance(t, p, 61*time.Second)
+	if n := sum(vms, "cors.origin_source.partners.fetch_failure.body") - before; n < 1 {
+		t.Errorf("a deeply nested answer: fetch_failure.body did not count")
+	}
+	for _, vm := range vms {
+		checkHealthy(t, vm)
+	}
+	wantAllowed(t, vms, "https://a.partner.example", true)
+
 	// A failed fetch is retried within 10 s, not a refresh later.
 	reg.set(func(r *registry) { r.mode, r.origins, r.etag = "", []string{"https://z.partner.example"}, `"v2"` })
 	advance(t, p, 11*time.Second)

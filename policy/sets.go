@@ -276,6 +276,12 @@ func (e SetErr) Error() string { return string(e) }
 // object, or when more than max entries are valid: a registry that grew
 // past the limit is not truncated at some arbitrary entry.
 func ParseOriginSet(body []byte, max int) (set *OriginSet, dropped int, samples []Dropped, err error) {
+	// Before any recursive parsing, as for a configuration: a registry
+	// answer nested millions deep would overflow the VM's stack in
+	// ValidBytes, and kill the fetching VM, then the next one to fetch.
+	if tooDeep(body) {
+		return nil, 0, nil, SetErr("the answer nests arrays and objects deeper than " + itoa(maxDepth) + " levels")
+	}
 	if !gjson.ValidBytes(body) {
 		return nil, 0, nil, SetErr("the answer is not valid JSON")
 	}

@@ -94,9 +94,12 @@ func TestParseOriginSet_validatesEveryEntry(t *testing.T) {
 	if len(samples) != 5 || samples[0].Index != 1 || samples[4].Index != 5 {
 		t.Errorf("samples = %+v", samples)
 	}
-	for _, bad := range []string{``, `[]`, `{"origins":{}}`, `{"origin":[]}`, `{"origins":["https://a.example",`} {
+	// A hostile registry's answer nested a million deep is refused before
+	// any recursive parsing (which would overflow the VM's stack).
+	deep := `{"origins":[` + strings.Repeat("[", 1_000_000) + strings.Repeat("]", 1_000_000) + `]}`
+	for _, bad := range []string{``, `[]`, `{"origins":{}}`, `{"origin":[]}`, `{"origins":["https://a.example",`, deep} {
 		if _, _, _, err := policy.ParseOriginSet([]byte(bad), 10); err == nil {
-			t.Errorf("ParseOriginSet(%q) accepted", bad)
+			t.Errorf("ParseOriginSet(%.40q) accepted", bad)
 		}
 	}
 	var e policy.SetErr
