@@ -50,11 +50,15 @@ type candidate struct {
 }
 
 // candidateKeys are the keys of a candidate object: every policy field but
-// mode, which stays the rule's (the rollout says which policy is in force).
+// mode, which stays the rule's (the rollout says which policy is in force),
+// and grants, which the plugin sets up per rule (a clock, a verification
+// cache and budget, counters, the parameter it strips): grants staged in a
+// candidate alone got none of these, and a candidate's other parameter was
+// left in :path. A rule's grants apply under its candidate too.
 var candidateKeys = func() []string {
 	var keys []string
 	for _, k := range policyKeys {
-		if k != keyMode {
+		if k != keyMode && k != keyGrants {
 			keys = append(keys, k)
 		}
 	}

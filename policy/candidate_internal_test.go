@@ -34,3 +34,18 @@ func TestOverlay_takesEveryFieldOfTheCandidate(t *testing.T) {
 		}
 	}
 }
+
+// TestCandidate_refusesGrants: grants are set up per rule (a clock, a
+// verification budget, counters, the parameter stripped from :path); a
+// candidate that staged its own got none of them, so it may not set them.
+func TestCandidate_refusesGrants(t *testing.T) {
+	_, err := Parse([]byte(`{"rules":[{"name":"widget","allowed_origins":[],"allowed_methods":["PUT"],
+		"candidate":{"grants":{"keys":[{"id":"k1","ed25519_public_key":"A6EHv_POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg"}]}},"candidate_rollout_percent":100}]}`))
+	var found bool
+	for e := range Errors(err) {
+		found = found || e.Path == "rules[0].candidate.grants"
+	}
+	if !found {
+		t.Fatalf("Parse accepted grants in a candidate, or named another path: %v", err)
+	}
+}
