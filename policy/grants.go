@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/corsfilter/corsfilter/policy/internal/grant"
+	"github.com/corsfilter/corsfilter/policy/internal/origins"
 	"github.com/tidwall/gjson"
 )
 
@@ -286,8 +287,22 @@ func (ru *rule) granted(r *Request, origin, method string, d *Decision) bool {
 	}
 	want := grant.Want{Origin: origin, Rule: ru.name, Method: method, Now: r.Now}
 	o, credentials := g.verifier.Check(token, &want, r.Grants)
+	if credentials && !ru.eff.allowInsecure && insecureOrigin(origin) {
+		// As for a listed origin: with credentials, a plain-http origin
+		// lets any network attacker read the responses. The grant
+		// admits the origin, without credentials.
+		credentials = false
+	}
 	d.Grant, d.grantCredentials = o, credentials
 	return o == grant.Admitted
+}
+
+// insecureOrigin reports whether origin is served over plain http from a
+// host other than this machine's, as Pattern.IsInsecure does for a listed
+// one.
+func insecureOrigin(origin string) bool {
+	o, ok := origins.Parse(origin)
+	return ok && o.Scheme == "http" && !origins.IsLoopback(o.Host)
 }
 
 // grantReason returns the reason of a denial of origin, naming the grant's

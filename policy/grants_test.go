@@ -310,3 +310,37 @@ func TestGrants_budget(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+// TestGrants_plainHTTPOriginGetsNoCredentials: a grant admits a plain-http
+// origin on a credentialed rule, but without credentials, as a listed
+// http origin is refused with them; a loopback one keeps them, as browsers
+// trust it.
+func TestGrants_plainHTTPOriginGetsNoCredentials(t *testing.T) {
+	priv := grantKey(0)
+	pub := base64.RawURLEncoding.EncodeToString(priv.Public().(ed25519.PublicKey))
+	p := parseOK(t, `{"rules":[{"name":"widget","allowed_origins":["https://app.example"],"allow_credentials":true,"allowed_methods":["PUT"],
+		"grants":{"keys":[{"id":"k1","ed25519_public_key":"`+pub+`"}]}}]}`)
+	const now = 1_800_000_000
+	for _, tc := range []struct {
+		origin      string
+		credentials bool
+	}{{"http://partner.example", false}, {"https://partner.example", true}, {"http://localhost:3000", true}} {
+		tok, err := mint.Grant(priv, &policy.Grant{KeyID: "k1", Origin: tc.origin, IssuedAt: now, ExpiresAt: now + 600, ID: "g", Credentials: true, Rules: []string{"widget"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &policy.Request{Method: "OPTIONS", Scheme: "https", Authority: "api.example", Path: "/x?cors_grant=" + tok,
+			Origin: []string{tc.origin}, ACRM: []string{"PUT"}, Now: now}
+		d := p.Decide(r)
+		if d.Outcome != policy.OutcomePreflightAllowed {
+			t.Fatalf("%s: %v (%s); want the grant to admit it", tc.origin, d.Outcome, d.Reason)
+		}
+		acac := false
+		for _, h := range d.Headers() {
+			acac = acac || strings.EqualFold(h.Name, "access-control-allow-credentials")
+		}
+		if acac != tc.credentials {
+			t.Errorf("%s: credentials %v; want %v (headers %v)", tc.origin, acac, tc.credentials, d.Headers())
+		}
+	}
+}
