@@ -15,15 +15,21 @@ type PublicKey struct {
 }
 
 // NewPublicKey decodes a 32-byte Ed25519 public key; ok is false when the
-// bytes are not a point.
+// bytes are not the canonical encoding of a point, or when the point has
+// small order: with such a key (the identity, for one) a signature can be
+// made without any private key, so a configuration holding one would let
+// anyone mint grants.
 func NewPublicKey(b []byte) (k *PublicKey, ok bool) {
 	if len(b) != 32 {
 		return nil, false
 	}
 	k = &PublicKey{}
 	copy(k.raw[:], b)
-	var a edwards25519.Point
-	if _, err := a.SetBytes(b); err != nil {
+	var a, a8 edwards25519.Point
+	if _, err := a.SetBytes(b); err != nil || string(a.Bytes()) != string(b) {
+		return nil, false
+	}
+	if a8.MultByCofactor(&a).Equal(edwards25519.NewIdentityPoint()) == 1 {
 		return nil, false
 	}
 	k.minusA.Negate(&a)

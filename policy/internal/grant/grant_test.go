@@ -324,3 +324,26 @@ func TestDocsCarryTheVector(t *testing.T) {
 		}
 	}
 }
+
+// TestNewPublicKey_refusesWeakKeys: the identity and the other points of
+// small order let anyone sign without a private key; a non-canonical
+// encoding is a second name for a key. All are refused at load.
+func TestNewPublicKey_refusesWeakKeys(t *testing.T) {
+	identity := make([]byte, 32)
+	identity[0] = 1
+	// The point of order 2: y = -1.
+	order2 := []byte{0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}
+	// y = 1 + p: a non-canonical encoding of the identity.
+	nonCanonical := []byte{0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}
+	for name, b := range map[string][]byte{"identity": identity, "order 2": order2, "non-canonical": nonCanonical} {
+		if _, ok := NewPublicKey(b); ok {
+			t.Errorf("NewPublicKey accepted the %s key %x", name, b)
+		}
+	}
+	pub := ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey)
+	if _, ok := NewPublicKey(pub); !ok {
+		t.Error("NewPublicKey refused an ordinary key")
+	}
+}
