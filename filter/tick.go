@@ -134,7 +134,11 @@ func (p *pluginContext) report() {
 			if k > 0 {
 				line += ","
 			}
-			line += " " + policy.QuoteTruncated(it.Key, maxLoggedValue) + " " + strconv.FormatUint(it.Count, 10)
+			line += " " + policy.QuoteTruncated(it.Key, maxLoggedValue)
+			if it.Cut {
+				line += "…" // the sketch keeps the first bytes of longer origins
+			}
+			line += " " + strconv.FormatUint(it.Count, 10)
 			if it.Err > 0 {
 				line += " (at least " + strconv.FormatUint(it.Count-it.Err, 10) + ")"
 			}

@@ -96,6 +96,9 @@ func TestQuoteTruncated(t *testing.T) {
 		{"\x00\"\\x", 3, `"\u0000\"\\"…(4 bytes)`},
 		{"\xff\xff\xff\xff\xff\xff", 4, `"\ufffd\ufffd\ufffd\ufffd"…(6 bytes)`},
 		{"abc", 0, `""…(3 bytes)`},
+		// DEL, a line separator and a right-to-left override are escaped:
+		// printed, they would make a log line read otherwise than it is.
+		{"a\x7fb\u2028c\u202eelpmaxe", 64, `"a\u007fb\u2028c\u202eelpmaxe"`},
 	}
 	for _, tc := range cases {
 		if got := policy.QuoteTruncated(tc.s, tc.n); got != tc.want {

@@ -226,16 +226,20 @@ func appendQuoted(dst []byte, s string) []byte {
 		switch {
 		case c == '"' || c == '\\':
 			dst = append(dst, '\\', c)
-		case c < 0x20:
+		case c < 0x20 || c == 0x7f:
 			dst = append(dst, `\u00`...)
 			dst = append(dst, hex[c>>4], hex[c&0xf])
 		case c < utf8.RuneSelf:
 			dst = append(dst, c)
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
+			switch {
+			case r == utf8.RuneError && size == 1:
 				dst = append(dst, `\ufffd`...)
-			} else {
+			case disguises(r):
+				dst = append(dst, `\u`...)
+				dst = append(dst, hex[r>>12&0xf], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+			default:
 				dst = append(dst, s[i:i+size]...)
 			}
 			i += size
@@ -251,3 +255,12 @@ func appendQuoted(dst []byte, s string) []byte {
 //
 //go:noinline
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// disguises reports whether r, printed as it is, could make a log line read
+// otherwise than it is: the line and paragraph separators, which some
+// viewers break lines at, and the bidirectional controls, which reorder
+// what follows them (an Origin could make "evil.example" display as an
+// allowed name).
+func disguises(r rune) bool {
+	return r == 0x2028 || r == 0x2029 || 0x202a <= r && r <= 0x202e || 0x2066 <= r && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
+}

@@ -15,6 +15,7 @@ type entry struct {
 	_     [0]func() // incomparable: no equality function in cors.wasm
 	key   [KeyLen]byte
 	n     uint8
+	cut   bool  // some string counted here was longer than KeyLen
 	pos   int32 // the entry's index in the heap
 	hash  uint64
 	count uint64
@@ -50,7 +51,8 @@ func New(slots int) *Sketch {
 // Add counts one occurrence of s.
 func (s *Sketch) Add(key string) {
 	s.total++
-	if len(key) > KeyLen {
+	cut := len(key) > KeyLen
+	if cut {
 		key = key[:KeyLen]
 	}
 	h := fnv1a.String(key)
@@ -60,6 +62,7 @@ func (s *Sketch) Add(key string) {
 		e := &s.entries[s.index[i]-1]
 		if e.hash == h && int(e.n) == len(key) && string(e.key[:e.n]) == key {
 			e.count++
+			e.cut = e.cut || cut
 			s.down(int(e.pos))
 			return
 		}
@@ -82,7 +85,7 @@ func (s *Sketch) Add(key string) {
 	}
 	e := &s.entries[slot]
 	e.n = uint8(copy(e.key[:], key))
-	e.hash, e.count, e.err = h, inherited+1, inherited
+	e.hash, e.count, e.err, e.cut = h, inherited+1, inherited, cut
 	s.index[i] = slot + 1
 	s.up(int(e.pos))
 	s.down(int(e.pos))
@@ -150,6 +153,7 @@ type Item struct {
 	Key   string    // at most KeyLen bytes of the string counted
 	Count uint64    // an upper bound of its count
 	Err   uint64    // Count minus Err is a lower bound
+	Cut   bool      // Key is the first KeyLen bytes of a longer string
 }
 
 // Top appends the k most counted entries to dst, most counted first.
@@ -157,7 +161,7 @@ func (s *Sketch) Top(dst []Item, k int) []Item {
 	start := len(dst)
 	for i := range s.entries[:len(s.heap)] {
 		e := &s.entries[i]
-		dst = append(dst, Item{Key: string(e.key[:e.n]), Count: e.count, Err: e.err})
+		dst = append(dst, Item{Key: string(e.key[:e.n]), Count: e.count, Err: e.err, Cut: e.cut})
 	}
 	// An insertion sort: the slots are few, and the generic sorts of
 	// package slices would add 10 KB to cors.wasm.

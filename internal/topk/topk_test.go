@@ -44,7 +44,7 @@ func TestSketch_truncatesKeysAndAllocatesNothing(t *testing.T) {
 	long := "https://" + strings.Repeat("a", 1000) + ".example"
 	s.Add(long)
 	s.Add(long[:KeyLen] + "different tail")
-	if top := s.Top(nil, 4); len(top) != 1 || top[0].Count != 2 || len(top[0].Key) != KeyLen {
+	if top := s.Top(nil, 4); len(top) != 1 || top[0].Count != 2 || len(top[0].Key) != KeyLen || !top[0].Cut {
 		t.Errorf("top = %+v", top)
 	}
 	keys := []string{"a", "b", "c", "d", "e", long}
