@@ -119,6 +119,10 @@ func (es errs) joined() error {
 }
 
 // index appends an array index to a JSON path.
+//
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func index(path string, i int) string { return path + "[" + itoa(i) + "]" }
 
 // field appends a key to a JSON path. A key that is not a plain name (an

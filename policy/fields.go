@@ -306,6 +306,10 @@ func (d *decoder) methodSet(v gjson.Result, path string) *tokenSet {
 // headerSet decodes allowed_request_headers or, when response is set,
 // exposed_response_headers. Names are case-insensitive and stored in lower
 // case.
+//
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func (d *decoder) headerSet(v gjson.Result, path string, response bool) *tokenSet {
 	return d.tokenList(v, path, func(h, p string) string {
 		name := ascii.Lower(h)

@@ -27,6 +27,9 @@ type decoder struct {
 	dfaWork    int          // word operations left to build origin regexes' automata
 }
 
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func (d *decoder) warn(path, msg string) {
 	if path != "" {
 		msg = path + ": " + msg
@@ -81,6 +84,9 @@ func orRoot(path string) string {
 // suggest returns the known key closest to key, if it is a likely typo.
 func suggest(key string, known []string) string { return Closest(key, known) }
 
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func typeName(v gjson.Result) string {
 	switch v.Type {
 	case gjson.Null:

@@ -293,8 +293,15 @@ func (d *decoder) rules(v gjson.Result) []source {
 // so rules a-b and a_b would count into one series. No outcome name ends
 // with '_' and another outcome's name, so equal series mean equal results
 // here.
+//
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func metricSeries(name string) string { return replaceByte(name, '-', '_') }
 
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func validRuleName(s string) bool {
 	if s == "" || len(s) > maxRuleName {
 		return false
@@ -466,6 +473,10 @@ func (d *decoder) compileRule(top, own *fields, name string) rule {
 }
 
 // withStar returns a set's names with "*" first when it was listed.
+//
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func withStar(s *tokenSet) []string {
 	if s == nil {
 		return nil
@@ -478,6 +489,10 @@ func withStar(s *tokenSet) []string {
 
 // hasErrorAt reports whether an error was recorded at or under one of the
 // paths.
+//
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func (d *decoder) hasErrorAt(paths ...string) bool {
 	for _, err := range d.errs {
 		e := err.(*Error)

@@ -225,6 +225,10 @@ func sourceIndex(sources []OriginSource, name string) int {
 }
 
 // resolveSets returns the sets a rule's allowed_origin_sets names.
+//
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func (p *Policy) resolveSets(l *setList) []*dynSet {
 	if l == nil {
 		return nil
@@ -341,6 +345,9 @@ type setBuilder struct {
 	err     error
 }
 
+// Out of line: configuration code, for the size of cors.wasm.
+//
+//go:noinline
 func (b *setBuilder) drop(i int, v, reason string) {
 	b.dropped++
 	if len(b.samples) < maxDropSamples {
