@@ -52,10 +52,14 @@ func defineGrantMetrics(pol *policy.Policy, define func(name string) (metric, er
 // plugin's verification cache and budget. A plugin context serves one VM,
 // and a VM runs one callback at a time.
 func (p *pluginContext) grantClock(r *policy.Request) {
-	if !p.grant.on {
-		r.Now, r.Grants = 0, nil
-		return
+	// The check inlines into the stream path; the rest is a call only for
+	// a plugin whose rules take grants.
+	if p.grant.on {
+		p.setGrantClock(r)
 	}
+}
+
+func (p *pluginContext) setGrantClock(r *policy.Request) {
 	r.Now, r.Grants = time.Now().Unix(), p.grant.cache
 }
 
@@ -63,9 +67,14 @@ func (p *pluginContext) grantClock(r *policy.Request) {
 // :path when the rule says so. It allocates nothing once the path buffer
 // has grown to the longest path seen.
 func (p *pluginContext) afterDecide(r *policy.Request, d *policy.Decision) {
-	if !p.grant.on || d.RuleIndex < 0 {
-		return
+	// The check inlines into the stream path; the rest is a call only for
+	// a plugin whose rules take grants.
+	if p.grant.on && d.RuleIndex >= 0 {
+		p.grantEffects(r, d)
 	}
+}
+
+func (p *pluginContext) grantEffects(r *policy.Request, d *policy.Decision) {
 	if d.Grant != policy.GrantNone {
 		if i := d.RuleIndex*numGrantOutcomes + int(d.Grant); i < len(p.grant.counters) {
 			p.increment(p.grant.counters[i])

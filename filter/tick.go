@@ -152,6 +152,14 @@ func (p *pluginContext) report() {
 // the report, a candidate's divergence in its counters and, sampled, the
 // debug log. It allocates nothing.
 func (p *pluginContext) observe(r *policy.Request, d *policy.Decision) {
+	// The check inlines into the stream path: an allowed request with no
+	// divergence, the usual one, leaves nothing to record.
+	if d.Outcome.Denied() || d.Divergence != policy.NoDivergence {
+		p.noteDecision(r, d)
+	}
+}
+
+func (p *pluginContext) noteDecision(r *policy.Request, d *policy.Decision) {
 	i := d.RuleIndex
 	if i < 0 || i >= len(p.diverged)/2 {
 		return

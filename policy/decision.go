@@ -53,7 +53,7 @@ func (r *Request) Reset() {
 	// Field by field: a composite literal is built on the stack and
 	// copied, which costs more than the rest of a not-CORS decision.
 	r.Method, r.Scheme, r.Authority, r.Path, r.RouteName = "", "", "", "", ""
-	r.SecFetchSite, r.ForwardedProto, r.Now = "", "", 0
+	r.SecFetchSite, r.ForwardedProto, r.Now, r.Grants = "", "", 0, nil
 	r.Origin, r.ACRM, r.ACRH, r.ACRPN = r.Origin[:0], r.ACRM[:0], r.ACRH[:0], r.ACRPN[:0]
 }
 
