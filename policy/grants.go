@@ -298,11 +298,10 @@ func (ru *rule) granted(r *Request, origin, method string, d *Decision) bool {
 }
 
 // insecureOrigin reports whether origin is served over plain http from a
-// host other than this machine's, as Pattern.IsInsecure does for a listed
-// one.
+// host other than this machine's (origins.IsInsecure).
 func insecureOrigin(origin string) bool {
 	o, ok := origins.Parse(origin)
-	return ok && o.Scheme == "http" && !origins.IsLoopback(o.Host)
+	return ok && origins.IsInsecure(o.Scheme, o.Host)
 }
 
 // grantReason returns the reason of a denial of origin, naming the grant's

@@ -77,7 +77,14 @@ func (p Pattern) SpansSites() (suffix string, spans bool) {
 // IsInsecure reports whether the pattern allows origins served over plain
 // http, other than loopback ones, which browsers consider trustworthy.
 func (p Pattern) IsInsecure() bool {
-	return p.Scheme == "http" && !IsLoopback(p.Host) && !(p.Subdomains && p.Host == "localhost")
+	return IsInsecure(p.Scheme, p.Host) && !(p.Subdomains && p.Host == "localhost")
+}
+
+// IsInsecure reports whether an origin of scheme and host is served over
+// plain http from a host other than this machine's: with credentials, any
+// network attacker could read its responses.
+func IsInsecure(scheme, host string) bool {
+	return scheme == "http" && !IsLoopback(host)
 }
 
 // isOpaqueScheme reports whether documents of the scheme have no
