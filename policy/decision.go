@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/corsfilter/corsfilter/internal/streq"
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
 )
@@ -79,41 +80,41 @@ func (r *Request) AddHeader(name, value string) {
 			return
 		}
 	case len(":method"): // and ":scheme"
-		switch name {
-		case ":method":
+		switch {
+		case streq.Equal(name, ":method"):
 			r.Method = value
 			return
-		case ":scheme":
+		case streq.Equal(name, ":scheme"):
 			r.Scheme = value
 			return
 		}
 	case len(":authority"):
-		if name == ":authority" {
+		if streq.Equal(name, ":authority") {
 			r.Authority = value
 			return
 		}
 	case len("sec-fetch-site"):
-		if name == "sec-fetch-site" {
+		if streq.Equal(name, "sec-fetch-site") {
 			r.SecFetchSite = value
 			return
 		}
 	case len("x-forwarded-proto"):
-		if name == "x-forwarded-proto" {
+		if streq.Equal(name, "x-forwarded-proto") {
 			r.addForwardedProto(value)
 			return
 		}
 	case len(headers.ACRM):
-		if name == headers.ACRM {
+		if streq.Equal(name, headers.ACRM) {
 			r.ACRM = append(r.ACRM, value)
 			return
 		}
 	case len(headers.ACRH):
-		if name == headers.ACRH {
+		if streq.Equal(name, headers.ACRH) {
 			r.ACRH = append(r.ACRH, value)
 			return
 		}
 	case len(headers.ACRPN):
-		if name == headers.ACRPN {
+		if streq.Equal(name, headers.ACRPN) {
 			r.ACRPN = append(r.ACRPN, value)
 			return
 		}

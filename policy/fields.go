@@ -3,6 +3,7 @@ package policy
 import (
 	"strings"
 
+	"github.com/corsfilter/corsfilter/internal/streq"
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
 	"github.com/corsfilter/corsfilter/policy/internal/headers"
 	"github.com/corsfilter/corsfilter/policy/internal/methods"
@@ -163,7 +164,7 @@ func (s nameSet) has(name string) bool {
 		return ok
 	}
 	for _, n := range s.names {
-		if len(n) == len(name) && n == name {
+		if streq.Equal(n, name) {
 			return true
 		}
 	}

@@ -1,6 +1,9 @@
 package policy
 
-import "github.com/corsfilter/corsfilter/policy/internal/ascii"
+import (
+	"github.com/corsfilter/corsfilter/internal/streq"
+	"github.com/corsfilter/corsfilter/policy/internal/ascii"
+)
 
 // LocalReply writes into e the edits of the filter's own local reply, as
 // the response path hands it back to the filter, when d responds (Action
@@ -91,7 +94,7 @@ func cameBack(reply, own []Header) bool {
 		for j < len(own) && !maybeCORS(own[j].Name) {
 			j++
 		}
-		if j == len(own) || reply[i].Name != own[j].Name || reply[i].Value != own[j].Value {
+		if j == len(own) || !streq.Equal(reply[i].Name, own[j].Name) || !streq.Equal(reply[i].Value, own[j].Value) {
 			return false
 		}
 		j++

@@ -4,6 +4,8 @@
 // plugin, and it never allocates for input that is already lower case.
 package ascii
 
+import "github.com/corsfilter/corsfilter/internal/streq"
+
 // Lower returns s with A-Z mapped to a-z. It returns s itself when s has no
 // upper-case letter.
 func Lower(s string) string {
@@ -28,7 +30,7 @@ func EqualFold(a, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	if a == b {
+	if streq.Equal(a, b) {
 		// Hosts hand names over in lower case, and the names compared
 		// with are lower case: one comparison of the whole, which costs
 		// a fraction of the loop below in wasm.

@@ -1,6 +1,10 @@
 package origins
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/corsfilter/corsfilter/internal/streq"
+)
 
 // Set is a compiled allow-list of origins. Its lookup cost depends on the
 // length of the request's origin, never on the number of entries: exact
@@ -70,7 +74,7 @@ func (s *strSet) len() int { return len(s.m) }
 func (s *strSet) has(k string) bool {
 	if s.few != nil || len(s.m) == 0 {
 		for _, e := range s.few {
-			if len(e) == len(k) && e == k {
+			if streq.Equal(e, k) {
 				return true
 			}
 		}
