@@ -222,6 +222,16 @@ func appendQuoted(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
+		// A run of printable ASCII goes in one append: in wasm, a byte
+		// appended at a time costs several times the scan.
+		j := i
+		for j < len(s) && ' ' <= s[j] && s[j] < 0x7f && s[j] != '"' && s[j] != '\\' {
+			j++
+		}
+		dst = append(dst, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
 		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
