@@ -47,7 +47,7 @@ func readRequest(r *policy.Request, routes bool) error {
 	return nil
 }
 
-func sendLocalReply(status int, hs []policy.Header, body string) error {
+func sendLocalReply(_ *stream, status int, hs []policy.Header, body string) error {
 	pairs := make([][2]string, len(hs))
 	for i, h := range hs {
 		pairs[i] = [2]string{h.Name, h.Value}
@@ -61,6 +61,13 @@ func responseHeaders(dst []policy.Header) ([]policy.Header, error) {
 		dst = append(dst, policy.Header{Name: kv[0], Value: kv[1]})
 	}
 	return dst, err
+}
+
+// localReplyHeaders is responseHeaders for the local reply of a stream;
+// natively, same is always false: the policy compares (Decision.LocalReply).
+func localReplyHeaders(_ *stream, dst []policy.Header) (_ []policy.Header, same bool, err error) {
+	dst, err = responseHeaders(dst)
+	return dst, false, err
 }
 
 // removeResponseHeader removes every value of a header, as Envoy's

@@ -28,49 +28,26 @@ var (
 	errSetHeader    = errors.New("the host refused to set a header")
 )
 
-// decodePairs appends the headers of a serialized header map to dst: a
-// count, then the size of each name and value, then each name and value
-// followed by a NUL. Names and values alias buf. ok is false when the map
-// is malformed; dst then holds the headers before the fault. One loop, with
-// no call per header: calls are what costs in wasm.
-func decodePairs(buf []byte, dst []policy.Header) (_ []policy.Header, ok bool) {
-	if len(buf) < 4 {
-		return dst, true // an empty map may come as no buffer at all
-	}
-	n := int(binary.LittleEndian.Uint32(buf))
-	sizes, data := 4, 4+8*n
-	if n < 0 || n > len(buf) || data > len(buf) {
-		return dst, false
-	}
-	for range n {
-		ks := int(binary.LittleEndian.Uint32(buf[sizes:]))
-		vs := int(binary.LittleEndian.Uint32(buf[sizes+4:]))
-		if ks < 0 || vs < 0 || ks > len(buf) || vs > len(buf) || data+ks+1+vs+1 > len(buf) {
-			return dst, false
-		}
-		dst = append(dst, policy.Header{
-			Name:  unsafe.String(&buf[data], ks),
-			Value: unsafe.String(&buf[data+ks+1], vs),
-		})
-		sizes += 8
-		data += ks + 1 + vs + 1
-	}
-	return dst, true
-}
-
 // readRequest gathers what Decide needs: the pseudo-headers, every value of
 // the CORS request headers (the pairs call sees repeated headers), and, when
 // some rule matches on it, the route name ("" when Envoy has none). The
-// values alias the host's buffer: valid during this callback.
+// values alias the host's buffer: valid during this callback. The headers
+// go to AddHeader straight from the buffer; before a fault, those read are
+// kept.
 func readRequest(r *policy.Request, routes bool) error {
 	buf, st := abi.HeaderPairs(abi.MapRequestHeaders)
 	if st != abi.StatusOK {
 		return errReadHeaders
 	}
-	hs, ok := decodePairs(buf, scratch.headers[:0])
-	scratch.headers = hs
-	for i := range hs {
-		r.AddHeader(hs[i].Name, hs[i].Value)
+	n, sizes, data, ok := pairsStart(buf)
+	for ; ok && n > 0; n-- {
+		ks := int(binary.LittleEndian.Uint32(buf[sizes:]))
+		vs := int(binary.LittleEndian.Uint32(buf[sizes+4:]))
+		if ok = pairFits(buf, data, ks, vs); ok {
+			r.AddHeader(unsafe.String(&buf[data], ks), unsafe.String(&buf[data+ks+1], vs))
+			sizes += 8
+			data += ks + 1 + vs + 1
+		}
 	}
 	if !ok {
 		return errBadPairs
@@ -90,21 +67,20 @@ func readRequest(r *policy.Request, routes bool) error {
 	return nil
 }
 
+// sent is the last local reply's headers as serialized for the host, and
+// the stream that sent them: the response path compares what comes back
+// with it (cameBackAsSent).
+var sent struct {
+	by    *stream
+	pairs []byte
+}
+
 // sendLocalReply serializes the headers into reused storage and answers.
-func sendLocalReply(status int, hs []policy.Header, body string) error {
-	b := binary.LittleEndian.AppendUint32(scratch.buf[:0], uint32(len(hs)))
-	for _, h := range hs {
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(h.Name)))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(h.Value)))
-	}
-	for _, h := range hs {
-		b = append(b, h.Name...)
-		b = append(b, 0)
-		b = append(b, h.Value...)
-		b = append(b, 0)
-	}
-	scratch.buf = b
+func sendLocalReply(s *stream, status int, hs []policy.Header, body string) error {
+	b := appendPairs(sent.pairs[:0], hs)
+	sent.by, sent.pairs = s, b
 	if abi.SendLocalResponse(uint32(status), b, body) != abi.StatusOK {
+		sent.by = nil
 		return errLocalReply
 	}
 	return nil
@@ -117,6 +93,25 @@ func responseHeaders(dst []policy.Header) ([]policy.Header, error) {
 	if st != abi.StatusOK {
 		return dst, errReadHeaders
 	}
+	return decodeResponse(buf, dst)
+}
+
+// localReplyHeaders is responseHeaders for the local reply s sent: when it
+// comes back as sent (cameBackAsSent), same is true and no header is
+// decoded.
+func localReplyHeaders(s *stream, dst []policy.Header) (_ []policy.Header, same bool, err error) {
+	buf, st := abi.HeaderPairs(abi.MapResponseHeaders)
+	if st != abi.StatusOK {
+		return dst, false, errReadHeaders
+	}
+	if sent.by == s && cameBackAsSent(sent.pairs, buf) {
+		return dst, true, nil
+	}
+	dst, err = decodeResponse(buf, dst)
+	return dst, false, err
+}
+
+func decodeResponse(buf []byte, dst []policy.Header) ([]policy.Header, error) {
 	dst, ok := decodePairs(buf, dst)
 	if !ok {
 		return dst, errBadPairs

@@ -77,7 +77,7 @@ func (s *stream) onRequestHeaders() (action types.Action) {
 	// local reply too, with a route's response headers already in it:
 	// replied has that callback keep the reply's own CORS headers only.
 	scratch.reply = d.Reply(scratch.reply[:0])
-	if err := sendLocalReply(d.Status, scratch.reply, d.Body); err != nil {
+	if err := sendLocalReply(s, d.Status, scratch.reply, d.Body); err != nil {
 		p.fault("sending the local reply", err)
 		return types.ActionContinue
 	}
@@ -109,7 +109,17 @@ func (s *stream) onResponseHeaders() (action types.Action) {
 		return types.ActionContinue
 	}
 	defer p.guard("response headers", &action)
-	upstream, err := responseHeaders(scratch.headers[:0])
+	var upstream []policy.Header
+	var err error
+	if s.replied {
+		var same bool
+		upstream, same, err = localReplyHeaders(s, scratch.headers[:0])
+		if same {
+			return types.ActionContinue // no edit to make
+		}
+	} else {
+		upstream, err = responseHeaders(scratch.headers[:0])
+	}
 	scratch.headers = upstream
 	if err != nil {
 		p.fault("reading the response headers", err)
