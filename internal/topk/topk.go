@@ -5,7 +5,12 @@
 // a stream of distinct strings costs what a stream of one does.
 package topk
 
-import "github.com/corsfilter/corsfilter/internal/fnv1a"
+import (
+	"unsafe"
+
+	"github.com/corsfilter/corsfilter/internal/fnv1a"
+	"github.com/corsfilter/corsfilter/internal/streq"
+)
 
 // KeyLen is the number of bytes of a string the sketch keeps: longer
 // strings are counted by their first KeyLen bytes.
@@ -60,7 +65,7 @@ func (s *Sketch) Add(key string) {
 	i := h & mask
 	for ; s.index[i] != 0; i = (i + 1) & mask {
 		e := &s.entries[s.index[i]-1]
-		if e.hash == h && int(e.n) == len(key) && string(e.key[:e.n]) == key {
+		if e.hash == h && int(e.n) == len(key) && streq.Equal(unsafe.String(&e.key[0], e.n), key) {
 			e.count++
 			e.cut = e.cut || cut
 			s.down(int(e.pos))

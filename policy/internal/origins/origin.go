@@ -1,6 +1,10 @@
 package origins
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/corsfilter/corsfilter/internal/streq"
+)
 
 // MaxLength caps the length of an Origin header value the matcher will look
 // at: a 64-byte scheme, "://", a 253-byte host and ":" plus a 5-digit port,
@@ -163,12 +167,9 @@ func SameOrigin(o Origin, scheme, authority string) bool {
 // returns o. It compares the authority's host with the text after the
 // origin's "://", without parsing the origin.
 func MaybeSameOrigin(origin, authority string) bool {
-	i := 0
-	for i < len(origin) && origin[i] != ':' {
-		i++
-	}
 	// A parsed origin's scheme ends at its first ':', which "//" follows.
-	if len(origin)-i < len("://") || origin[i+1] != '/' || origin[i+2] != '/' {
+	i := strings.IndexByte(origin, ':')
+	if i < 0 || len(origin)-i < len("://") || origin[i+1] != '/' || origin[i+2] != '/' {
 		return false
 	}
 	host, _ := SplitHostPort(authority)
@@ -214,6 +215,9 @@ func SplitHostPort(authority string) (host, port string) {
 func equalFold(a, b string) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if streq.Equal(a, b) {
+		return true // the usual case: one comparison of the whole
 	}
 	for i := 0; i < len(a); i++ {
 		if lower(a[i]) != lower(b[i]) {
