@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strings"
 	"unsafe"
 
 	"github.com/corsfilter/corsfilter/policy/internal/ascii"
@@ -41,7 +42,10 @@ func MergeVary(existing []string, tokens string) string {
 }
 
 // mergeVary is MergeVary writing a new value into *buf, which it reuses:
-// the result then aliases *buf until the next call.
+// the result then aliases *buf until the next call. When the one existing
+// line reads as MergeVary writes, the usual case, it is copied whole
+// rather than member by member: in wasm, each pass over the list costs
+// more than the merge itself.
 func mergeVary(buf *[]byte, existing []string, tokens string) string {
 	if len(existing) == 0 && isCanonicalList(tokens) {
 		// The usual case of a response without Vary: the decision's
@@ -76,10 +80,35 @@ func mergeVary(buf *[]byte, existing []string, tokens string) string {
 			found |= tokenBits(tokens, m)
 		}
 	}
-	if canonical && !lacksToken(tokens, found) {
+	if !canonical {
+		return joinVary(buf, existing, tokens, found)
+	}
+	if !lacksToken(tokens, found) {
 		return existing[0]
 	}
-	return joinVary(buf, existing, tokens, found)
+	b := appendTokens(append((*buf)[:0], existing[0]...), tokens, found)
+	*buf = b
+	return unsafe.String(&b[0], len(b))
+}
+
+// appendMember appends a member to a Vary list being written.
+func appendMember(b []byte, m string) []byte {
+	if len(b) > 0 {
+		b = append(b, ", "...)
+	}
+	return append(b, m...)
+}
+
+// appendTokens appends the tokens not in found, trimmed, empty ones dropped.
+func appendTokens(b []byte, tokens string, found uint64) []byte {
+	for t, rest, more := 0, tokens, true; more; t++ {
+		var raw string
+		raw, rest, more = cutComma(rest)
+		if m := ascii.TrimSpace(raw); m != "" && !hasBit(found, t) {
+			b = appendMember(b, m)
+		}
+	}
+	return b
 }
 
 // isCanonicalList reports whether list reads as MergeVary writes: non-empty
@@ -135,24 +164,10 @@ func hasBit(bits uint64, t int) bool { return t < 64 && bits&(1<<t) != 0 }
 // and returns them as a string that aliases *buf.
 func joinVary(buf *[]byte, existing []string, tokens string, found uint64) string {
 	b := (*buf)[:0]
-	for i := 0; i <= len(existing); i++ {
-		list := tokens
-		if i < len(existing) {
-			list = existing[i]
-		}
-		for t, rest, more := 0, list, true; more; t++ {
-			var raw string
-			raw, rest, more = cutComma(rest)
-			m := ascii.TrimSpace(raw)
-			if m == "" || i == len(existing) && hasBit(found, t) {
-				continue
-			}
-			if len(b) > 0 {
-				b = append(b, ", "...)
-			}
-			b = append(b, m...)
-		}
+	for _, v := range existing {
+		b = appendTokens(b, v, 0)
 	}
+	b = appendTokens(b, tokens, found)
 	*buf = b
 	if len(b) == 0 {
 		return ""
@@ -177,14 +192,12 @@ func IsVaryHeader(name string) bool {
 	return len(name) == len(headers.Vary) && ascii.EqualFold(name, headers.Vary)
 }
 
-// cutComma is strings.Cut(s, ","), in a loop that inlines: Vary lists are
-// short, and in wasm the three calls under strings.Cut cost more than the
-// scan.
+// cutComma is strings.Cut(s, ","), with strings.IndexByte, which runs in
+// assembly: in wasm, strings.Cut's generic search costs three calls, and a
+// Go loop a jump through the function's dispatch table per byte.
 func cutComma(s string) (before, after string, found bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == ',' {
-			return s[:i], s[i+1:], true
-		}
+	if i := strings.IndexByte(s, ','); i >= 0 {
+		return s[:i], s[i+1:], true
 	}
 	return s, "", false
 }
