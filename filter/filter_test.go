@@ -93,6 +93,30 @@ func TestDenialsAreLoggedAtDebug(t *testing.T) {
 	}
 }
 
+// TestDenialLines holds each denial's debug line to its exact text: the
+// rule, the kind of request, the quoted origin, the reason and the mode,
+// whether the line's start was written at start-up (a governed rule) or not.
+func TestDenialLines(t *testing.T) {
+	host := start(t, `{"rules":[
+		{"name":"shadow","match":{"hosts":["shadow.example.com"]},"mode":"report_only","allowed_origins":["https://app.example.com"]},
+		{"name":"api","allowed_origins":["https://app.example.com"]}]}`)
+	for _, c := range []struct {
+		req  [][2]string
+		want string
+	}{
+		{preflight(evil, "GET"), `cors: rule api denied preflight from origin "https://evil.example": origin not allowed (report_only false)`},
+		{get("origin", evil), `cors: rule api denied actual from origin "https://evil.example": origin not allowed (report_only false)`},
+		{headers(":method", "GET", ":scheme", "https", ":authority", "shadow.example.com", ":path", "/", "origin", evil),
+			`cors: rule shadow denied actual from origin "https://evil.example": origin not allowed (report_only true)`},
+	} {
+		id := host.InitializeHttpContext()
+		host.CallOnRequestHeaders(id, c.req, true)
+		if logs := host.GetDebugLogs(); !slices.Contains(logs, c.want) {
+			t.Errorf("debug logs %q lack %q", logs, c.want)
+		}
+	}
+}
+
 func TestDenialLogsQuoteAtMost64BytesOfTheOrigin(t *testing.T) {
 	host := start(t, basic)
 	origin := "https://" + strings.Repeat("a", 64<<10)
