@@ -40,6 +40,11 @@ build/cors-bench.wasm: $(GOFILES)
 build/noop-bench.wasm: $(GOFILES)
 	$(WASMENV) $(GO) build $(WASMFLAGS) -tags corsbench -o $@ ./filter/noop
 
+# The floor: the host calls of an allowed preflight and an allowed actual
+# request, without the filter's Go work (BenchmarkFloor).
+build/floor-bench.wasm: $(GOFILES)
+	$(WASMENV) $(GO) build $(WASMFLAGS) -tags corsbench -o $@ ./filter/floor
+
 build/corsctl: $(GOFILES)
 	$(GO) build -trimpath -o $@ ./cmd/corsctl
 
@@ -137,7 +142,7 @@ fuzz: ## run every fuzz target of every package for FUZZTIME
 	done
 
 .PHONY: bench
-bench: build build/cors-bench.wasm build/noop-bench.wasm ## run the benchmarks (policy, and e2e on the benchmark builds), writing build/bench.txt for benchstat
+bench: build build/cors-bench.wasm build/noop-bench.wasm build/floor-bench.wasm ## run the benchmarks (policy, and e2e on the benchmark builds), writing build/bench.txt for benchstat
 	{ CORS_REQUIRE_WASM=1 CORS_REQUIRE_BENCH_WASM=1 $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./policy/... ./e2e/... 2>&1; \
 	  echo $$? > build/bench.rc; } | tee build/bench.txt; \
 	  rc=$$(cat build/bench.rc); rm -f build/bench.rc; exit $$rc

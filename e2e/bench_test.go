@@ -104,60 +104,102 @@ func BenchmarkStream(b *testing.B) {
 		b.Run("req="+k.name, func(b *testing.B) {
 			cors, noop := newVM(b, corsPlugin, benchConfig), newVM(b, noopPlugin, benchConfig)
 			checkBenchKind(b, cors, k)
-			up := func(host.Request) host.Response { return k.up }
-			// Thread CPU time is only meaningful if this goroutine stays
-			// on one thread.
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			batch := func(vm *host.VM) time.Duration {
-				start := threadCPUTime()
-				for range benchBatch {
-					if _, err := vm.RoundTrip(k.req, up); err != nil {
-						b.Fatal(err)
-					}
-				}
-				return threadCPUTime() - start
-			}
-			// Warm-up: both guest heaps grow to their working size, and
-			// the host's caches fill.
-			for range 200 {
-				batch(cors)
-				batch(noop)
-			}
-			cors.ResetLogs()
-			noop.ResetLogs()
-			corsSelf, noopSelf := mallocsCost(b, cors), mallocsCost(b, noop)
-			corsBefore, noopBefore := guestMallocs(b, cors), guestMallocs(b, noop)
-
-			var corsCPU, noopCPU time.Duration
-			rounds := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				if rounds%2 == 0 {
-					corsCPU += batch(cors)
-					noopCPU += batch(noop)
-				} else {
-					noopCPU += batch(noop)
-					corsCPU += batch(cors)
-				}
-				if rounds++; rounds%1000 == 0 {
-					cors.ResetLogs() // host-side retention only
-					noop.ResetLogs()
-				}
-			}
-			corsAllocs := guestMallocs(b, cors) - corsBefore - corsSelf
-			noopAllocs := guestMallocs(b, noop) - noopBefore - noopSelf
-			checkAlive(b, cors)
-			checkAlive(b, noop)
-
-			n := float64(rounds * benchBatch)
-			b.ReportMetric(float64(corsCPU.Nanoseconds())/n, "cors-ns/stream")
-			b.ReportMetric(float64(noopCPU.Nanoseconds())/n, "noop-ns/stream")
-			b.ReportMetric(float64(corsCPU)/float64(noopCPU), "cors/noop")
-			b.ReportMetric(float64(corsAllocs)/n, "guest-allocs/stream")
-			b.ReportMetric(float64(noopAllocs)/n, "noop-guest-allocs/stream")
+			r := interleave(b, cors, noop, k)
+			n := float64(r.streams)
+			b.ReportMetric(float64(r.aCPU.Nanoseconds())/n, "cors-ns/stream")
+			b.ReportMetric(float64(r.zCPU.Nanoseconds())/n, "noop-ns/stream")
+			b.ReportMetric(float64(r.aCPU)/float64(r.zCPU), "cors/noop")
+			b.ReportMetric(float64(r.aAllocs)/n, "guest-allocs/stream")
+			b.ReportMetric(float64(r.zAllocs)/n, "noop-guest-allocs/stream")
 		})
 	}
+}
+
+// BenchmarkFloor is BenchmarkStream for the floor plugin (filter/floor):
+// the host calls of an allowed preflight (a local reply read back) for an
+// OPTIONS request, and of an allowed actual request (the response read,
+// four headers written) for any other, without the filter's Go work. It
+// reports floor/noop, what those calls alone cost above the no-op plugin:
+// the part of cors/noop that no work in the filter's Go code can remove.
+// The preflight and actual-allowed kinds make exactly the filter's calls;
+// for the other kinds the floor makes the actual-allowed calls, more than
+// the filter makes for them.
+//
+//	make bench    # or: make build/floor-bench.wasm, then go test -run '^$' -bench BenchmarkFloor ./e2e/
+func BenchmarkFloor(b *testing.B) {
+	floorPlugin, noopPlugin := floorPlugins(b)
+	for _, k := range benchKinds {
+		b.Run("req="+k.name, func(b *testing.B) {
+			floor, noop := newVM(b, floorPlugin, benchConfig), newVM(b, noopPlugin, benchConfig)
+			r := interleave(b, floor, noop, k)
+			n := float64(r.streams)
+			b.ReportMetric(float64(r.aCPU.Nanoseconds())/n, "floor-ns/stream")
+			b.ReportMetric(float64(r.zCPU.Nanoseconds())/n, "noop-ns/stream")
+			b.ReportMetric(float64(r.aCPU)/float64(r.zCPU), "floor/noop")
+			b.ReportMetric(float64(r.aAllocs)/n, "guest-allocs/stream")
+		})
+	}
+}
+
+// interleaved is what interleave measured of two VMs: a and z.
+type interleaved struct {
+	aCPU, zCPU       time.Duration
+	aAllocs, zAllocs uint64 // guest heap allocations during the measured rounds
+	streams          int    // per VM
+}
+
+// interleave runs kind k through a and z in batches of benchBatch streams,
+// swapping the order every round, for b.N rounds, and times each batch
+// with the thread's CPU time, after a warm-up; both VMs must still be
+// healthy at the end.
+func interleave(b *testing.B, a, z *host.VM, k benchKind) interleaved {
+	up := func(host.Request) host.Response { return k.up }
+	// Thread CPU time is only meaningful if this goroutine stays on one
+	// thread.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	batch := func(vm *host.VM) time.Duration {
+		start := threadCPUTime()
+		for range benchBatch {
+			if _, err := vm.RoundTrip(k.req, up); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return threadCPUTime() - start
+	}
+	// Warm-up: both guest heaps grow to their working size, and the
+	// host's caches fill.
+	for range 200 {
+		batch(a)
+		batch(z)
+	}
+	a.ResetLogs()
+	z.ResetLogs()
+	aSelf, zSelf := mallocsCost(b, a), mallocsCost(b, z)
+	aBefore, zBefore := guestMallocs(b, a), guestMallocs(b, z)
+
+	var r interleaved
+	rounds := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if rounds%2 == 0 {
+			r.aCPU += batch(a)
+			r.zCPU += batch(z)
+		} else {
+			r.zCPU += batch(z)
+			r.aCPU += batch(a)
+		}
+		if rounds++; rounds%1000 == 0 {
+			a.ResetLogs() // host-side retention only
+			z.ResetLogs()
+		}
+	}
+	r.aAllocs = guestMallocs(b, a) - aBefore - aSelf
+	r.zAllocs = guestMallocs(b, z) - zBefore - zSelf
+	checkAlive(b, a)
+	checkAlive(b, z)
+	r.streams = rounds * benchBatch
+	return r
 }
 
 // mallocsCost returns how many allocations one read of the guest's

@@ -47,6 +47,10 @@ var (
 	benchOnce                        sync.Once
 	corsBenchPlugin, noopBenchPlugin *host.Plugin
 	benchMissing                     string
+	// The floor plugin (filter/floor), for BenchmarkFloor only: make bench
+	// builds it, make test does not.
+	floorBenchPlugin *host.Plugin
+	floorMissing     string
 )
 
 // loadBenchPlugins compiles build/cors-bench.wasm and build/noop-bench.wasm
@@ -68,35 +72,35 @@ func loadBenchPlugins() {
 		dir = d
 	}
 	benchDir = dir
-	load := func(name string) *host.Plugin {
+	load := func(name string) (*host.Plugin, string) {
 		path := filepath.Join(dir, name)
 		st, err := os.Stat(path)
 		if err != nil {
-			benchMissing = fmt.Sprintf("build/%s is missing: run `make build/%s` (make bench and make soak build it)", name, name)
-			return nil
+			return nil, fmt.Sprintf("build/%s is missing: run `make build/%s` (make bench and make soak build it)", name, name)
 		}
 		if st.ModTime().Before(newest) {
-			benchMissing = fmt.Sprintf("build/%s is older than %s: run `make build/cors-bench.wasm build/noop-bench.wasm`", name, newestPath)
-			return nil
+			return nil, fmt.Sprintf("build/%s is older than %s: run `make build/%s`", name, newestPath, name)
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			benchMissing = err.Error()
-			return nil
+			return nil, err.Error()
 		}
 		// Envoy's default log level, info: the debug line of a denial
 		// costs the guest its call, and the host nothing more.
 		p, err := host.Compile(context.Background(), b, host.WithLogLevel(host.LogInfo))
 		if err != nil {
-			benchMissing = fmt.Sprintf("build/%s does not load in the Envoy-emulating host: %v", name, err)
-			return nil
+			return nil, fmt.Sprintf("build/%s does not load in the Envoy-emulating host: %v", name, err)
 		}
-		return p
+		return p, ""
 	}
-	corsBenchPlugin = load("cors-bench.wasm")
-	noopBenchPlugin = load("noop-bench.wasm")
+	var corsMissing, noopMissing string
+	corsBenchPlugin, corsMissing = load("cors-bench.wasm")
+	noopBenchPlugin, noopMissing = load("noop-bench.wasm")
+	floorBenchPlugin, floorMissing = load("floor-bench.wasm")
 	if corsBenchPlugin == nil || noopBenchPlugin == nil {
 		corsBenchPlugin, noopBenchPlugin = nil, nil
+		benchMissing = strings.TrimPrefix(corsMissing+"; "+noopMissing, "; ")
+		benchMissing = strings.TrimSuffix(benchMissing, "; ")
 	}
 }
 
@@ -147,6 +151,16 @@ func benchPlugins(tb testing.TB) (cors, noop *host.Plugin) {
 		tb.Skip(benchMissing)
 	}
 	return corsBenchPlugin, noopBenchPlugin
+}
+
+// floorPlugins returns the floor and the no-op benchmark builds, or skips.
+func floorPlugins(tb testing.TB) (floor, noop *host.Plugin) {
+	tb.Helper()
+	_, noop = benchPlugins(tb)
+	if floorBenchPlugin == nil {
+		tb.Skip(floorMissing)
+	}
+	return floorBenchPlugin, noop
 }
 
 // benchWasmPath returns the path of a benchmark build, which benchPlugins
