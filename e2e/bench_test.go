@@ -104,13 +104,7 @@ func BenchmarkStream(b *testing.B) {
 		b.Run("req="+k.name, func(b *testing.B) {
 			cors, noop := newVM(b, corsPlugin, benchConfig), newVM(b, noopPlugin, benchConfig)
 			checkBenchKind(b, cors, k)
-			r := interleave(b, cors, noop, k)
-			n := float64(r.streams)
-			b.ReportMetric(float64(r.aCPU.Nanoseconds())/n, "cors-ns/stream")
-			b.ReportMetric(float64(r.zCPU.Nanoseconds())/n, "noop-ns/stream")
-			b.ReportMetric(float64(r.aCPU)/float64(r.zCPU), "cors/noop")
-			b.ReportMetric(float64(r.aAllocs)/n, "guest-allocs/stream")
-			b.ReportMetric(float64(r.zAllocs)/n, "noop-guest-allocs/stream")
+			interleave(b, cors, noop, k).report(b, "cors")
 		})
 	}
 }
@@ -131,12 +125,7 @@ func BenchmarkFloor(b *testing.B) {
 	for _, k := range benchKinds {
 		b.Run("req="+k.name, func(b *testing.B) {
 			floor, noop := newVM(b, floorPlugin, benchConfig), newVM(b, noopPlugin, benchConfig)
-			r := interleave(b, floor, noop, k)
-			n := float64(r.streams)
-			b.ReportMetric(float64(r.aCPU.Nanoseconds())/n, "floor-ns/stream")
-			b.ReportMetric(float64(r.zCPU.Nanoseconds())/n, "noop-ns/stream")
-			b.ReportMetric(float64(r.aCPU)/float64(r.zCPU), "floor/noop")
-			b.ReportMetric(float64(r.aAllocs)/n, "guest-allocs/stream")
+			interleave(b, floor, noop, k).report(b, "floor")
 		})
 	}
 }
@@ -146,6 +135,18 @@ type interleaved struct {
 	aCPU, zCPU       time.Duration
 	aAllocs, zAllocs uint64 // guest heap allocations during the measured rounds
 	streams          int    // per VM
+}
+
+// report reports the measurements per stream, the VM measured against
+// noop.wasm named a: a-ns/stream, noop-ns/stream, a/noop, and the guest heap
+// allocations of each, guest-allocs/stream and noop-guest-allocs/stream.
+func (r interleaved) report(b *testing.B, a string) {
+	n := float64(r.streams)
+	b.ReportMetric(float64(r.aCPU.Nanoseconds())/n, a+"-ns/stream")
+	b.ReportMetric(float64(r.zCPU.Nanoseconds())/n, "noop-ns/stream")
+	b.ReportMetric(float64(r.aCPU)/float64(r.zCPU), a+"/noop")
+	b.ReportMetric(float64(r.aAllocs)/n, "guest-allocs/stream")
+	b.ReportMetric(float64(r.zAllocs)/n, "noop-guest-allocs/stream")
 }
 
 // interleave runs kind k through a and z in batches of benchBatch streams,

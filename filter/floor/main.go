@@ -12,20 +12,12 @@ package main
 
 import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
+
+	"github.com/corsfilter/corsfilter/filter/internal/nop"
 )
 
 func main() {}
 
-func init() { proxywasm.SetVMContext(&vmContext{}) }
-
-type vmContext struct {
-	types.DefaultVMContext
-}
-
-// NewPluginContext implements types.VMContext.
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
-
-type pluginContext struct {
-	types.DefaultPluginContext
-}
+// The SDK keeps the VM and plugin contexts, which do nothing; the streams
+// are the ABI layer's (streams_wasip1.go).
+func init() { proxywasm.SetVMContext(&nop.VMContext{}) }

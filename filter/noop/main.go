@@ -6,30 +6,11 @@ package main
 
 import (
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm"
-	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/types"
 
 	_ "github.com/corsfilter/corsfilter/filter/internal/abi"
+	"github.com/corsfilter/corsfilter/filter/internal/nop"
 )
 
 func main() {}
 
-func init() { proxywasm.SetVMContext(&vmContext{}) }
-
-type vmContext struct {
-	types.DefaultVMContext
-}
-
-// NewPluginContext implements types.VMContext.
-func (*vmContext) NewPluginContext(uint32) types.PluginContext { return &pluginContext{} }
-
-type pluginContext struct {
-	types.DefaultPluginContext
-}
-
-// NewHttpContext implements types.PluginContext.
-func (*pluginContext) NewHttpContext(uint32) types.HttpContext { return &httpContext{} }
-
-// httpContext continues every callback: the DefaultHttpContext methods do.
-type httpContext struct {
-	types.DefaultHttpContext
-}
+func init() { proxywasm.SetVMContext(&nop.VMContext{}) }
