@@ -33,7 +33,7 @@ const echoCap = 512
 var scratch struct {
 	request policy.Request
 	reply   []policy.Header
-	headers []policy.Header // a header map as read, request or response
+	headers []policy.Header // a response's header map as read (requests go to AddHeader as read)
 	edits   policy.Edits
 	buf     []byte
 }
